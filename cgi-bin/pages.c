@@ -1,0 +1,350 @@
+/*
+ * pages.fcgi: the clinic's content pages and FAQ search, read-only.
+ *
+ * Each page is rendered once per content build and kept in memory with its
+ * ETag; a new build (tools/build-content) is noticed on the next request.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "form.h"
+#include "html.h"
+#include "log.h"
+#include "program.h"
+#include "server.h"
+#include "site.h"
+#include "validate.h"
+
+#define MAX_CACHED 128
+#define MAX_LISTED 256
+#define MAX_SEARCH_HITS 20
+
+struct cached_page {
+	char *path;
+	char *body;
+	size_t len;
+	char etag[24];
+};
+
+static struct config cfg;
+static struct site site;
+static struct cached_page cache[MAX_CACHED];
+static size_t cache_count;
+
+static void cache_clear(void)
+{
+	for (size_t i = 0; i < cache_count; i++) {
+		free(cache[i].path);
+		free(cache[i].body);
+	}
+	cache_count = 0;
+}
+
+static void make_etag(const char *body, size_t len, char out[24])
+{
+	unsigned char hash[8];
+	crypto_generichash(hash, sizeof hash, (const unsigned char *)body, len, NULL, 0);
+	char hex[17];
+	sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+	snprintf(out, 24, "\"%s\"", hex);
+}
+
+static bool add_list(struct tpl_scope *scope, const char *name, const char *kind)
+{
+	const struct content_page *pages[MAX_LISTED];
+	size_t n = content_list(site.content, kind, pages, MAX_LISTED);
+	for (size_t i = 0; i < n; i++) {
+		struct tpl_scope *item = tpl_add_item(scope, name);
+		if (!item || !tpl_set(item, "href", pages[i]->path ? pages[i]->path : "") ||
+		    !tpl_set(item, "title", pages[i]->title) ||
+		    !tpl_set(item, "summary", pages[i]->summary ? pages[i]->summary : "") ||
+		    !tpl_set(item, "url", pages[i]->url ? pages[i]->url : ""))
+			return false;
+	}
+	return true;
+}
+
+/* schema.org FAQPage, built with the JSON escaper so no text can end the
+ * script element it sits in. */
+static bool faq_json_ld(struct buf *out)
+{
+	const struct content_page *faqs[MAX_LISTED];
+	size_t n = content_list(site.content, "faq", faqs, MAX_LISTED);
+	buf_puts(out, "<script type=\"application/ld+json\">{\"@context\":\"https://schema.org\","
+	              "\"@type\":\"FAQPage\",\"mainEntity\":[");
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(out, i ? ",{\"@type\":\"Question\",\"name\":\""
+		                : "{\"@type\":\"Question\",\"name\":\"");
+		json_escape(out, faqs[i]->title, strlen(faqs[i]->title));
+		buf_puts(out, "\",\"acceptedAnswer\":{\"@type\":\"Answer\",\"text\":\"");
+		json_escape(out, faqs[i]->body_html, strlen(faqs[i]->body_html));
+		buf_puts(out, "\"}}");
+	}
+	buf_puts(out, "]}</script>");
+	return !out->failed;
+}
+
+static bool add_questions(struct tpl_scope *scope)
+{
+	const struct content_page *faqs[MAX_LISTED];
+	size_t n = content_list(site.content, "faq", faqs, MAX_LISTED);
+	for (size_t i = 0; i < n; i++) {
+		struct tpl_scope *item = tpl_add_item(scope, "questions");
+		if (!item || !tpl_set(item, "id", faqs[i]->anchor ? faqs[i]->anchor : "") ||
+		    !tpl_set(item, "question", faqs[i]->title) ||
+		    !tpl_set_html(item, "answer", faqs[i]->body_html))
+			return false;
+	}
+	struct buf json;
+	buf_init(&json, PAGE_LIMIT);
+	bool ok = faq_json_ld(&json) && tpl_set_html(scope, "head_extra", json.data);
+	buf_free(&json);
+	return ok;
+}
+
+struct search_results {
+	struct tpl_scope *scope;
+	bool failed;
+};
+
+/* The snippet marks matches with \x01 and \x02; everything else is text. */
+static bool highlight(const char *snippet, struct buf *out)
+{
+	bool open = false;
+	const char *p = snippet;
+	while (*p) {
+		size_t n = strcspn(p, "\x01\x02");
+		html_escape(out, p, n);
+		p += n;
+		if (*p == '\x01' && !open) {
+			buf_puts(out, "<mark>");
+			open = true;
+		} else if (*p == '\x02' && open) {
+			buf_puts(out, "</mark>");
+			open = false;
+		}
+		if (*p)
+			p++;
+	}
+	if (open)
+		buf_puts(out, "</mark>");
+	return !out->failed;
+}
+
+static void add_hit(void *arg, const struct content_hit *hit)
+{
+	struct search_results *results = arg;
+	struct tpl_scope *item = tpl_add_item(results->scope, "results");
+	struct buf snippet;
+	buf_init(&snippet, PAGE_LIMIT);
+	if (!item || !tpl_set(item, "id", hit->anchor) || !tpl_set(item, "question", hit->question) ||
+	    !highlight(hit->snippet, &snippet) || !tpl_set_html(item, "snippet", snippet.data))
+		results->failed = true;
+	buf_free(&snippet);
+}
+
+/* The visitor's search words, or NULL when there is no usable search. Any
+ * malformed query is treated as no match rather than an error. */
+static char *search_words(const char *query, bool *searched)
+{
+	*searched = false;
+	size_t len = strlen(query);
+	if (len == 0)
+		return NULL;
+	if (len > (size_t)cfg.max_query)
+		len = (size_t)cfg.max_query;
+	struct form form;
+	if (form_decode(query, len, 16, &form) != FORM_OK) {
+		*searched = true;
+		return strdup("");
+	}
+	const struct form_field *q = form_find(&form, "q");
+	char *words = NULL;
+	if (q) {
+		*searched = true;
+		bool usable = utf8_valid(q->value, q->value_len) && !memchr(q->value, '\0', q->value_len);
+		words = strdup(usable ? q->value : "");
+	}
+	form_free(&form);
+	return words;
+}
+
+static bool render_search(struct tpl_scope *scope, const char *words)
+{
+	struct search_results results = {.scope = scope};
+	int hits = content_search(site.content, words, MAX_SEARCH_HITS, add_hit, &results);
+	if (hits < 0 || results.failed)
+		return false;
+	char count[16];
+	snprintf(count, sizeof count, "%d", hits);
+	return tpl_set_flag(scope, "searched", true) && tpl_set(scope, "query", words) &&
+	       tpl_set(scope, "result_count", count) && tpl_set_flag(scope, "has_results", hits > 0);
+}
+
+/* Renders the page at path; *found is false when there is no such page. */
+static bool render_page(const char *path, const char *search, struct buf *out, bool *found)
+{
+	*found = true;
+	const struct content_page *page = content_find(site.content, path);
+	const char *template_name, *section, *title, *summary = NULL;
+	if (strcmp(path, "/faq") == 0) {
+		template_name = "faq";
+		section = "faq";
+		title = "Frequently asked questions";
+		summary = "Answers to common questions about Dynamic Interpersonal Therapy and "
+		          "contacting the clinic.";
+	} else if (strcmp(path, "/team") == 0) {
+		template_name = "team";
+		section = "team";
+		title = "Our team";
+	} else if (page && strcmp(page->kind, "home") == 0) {
+		template_name = "home";
+		section = "home";
+		title = page->title;
+	} else if (page && strcmp(page->kind, "therapy") == 0) {
+		template_name = "therapy";
+		section = "therapies";
+		title = page->title;
+	} else if (page && strcmp(page->kind, "team") == 0) {
+		template_name = "team-member";
+		section = "team";
+		title = page->title;
+	} else if (page && strcmp(page->kind, "page") == 0) {
+		template_name = "page";
+		section = NULL;
+		title = page->title;
+	} else {
+		*found = false;
+		return false;
+	}
+	if (page)
+		summary = page->summary;
+	struct tpl_scope *scope = site_scope(&site, title, summary, section);
+	bool ok = scope != NULL;
+	if (ok && page)
+		ok = tpl_set(scope, "title", page->title) &&
+		     tpl_set_html(scope, "body", page->body_html);
+	if (ok && strcmp(template_name, "home") == 0)
+		ok = add_list(scope, "therapies", "therapy") && add_list(scope, "team", "team");
+	if (ok && strcmp(template_name, "therapy") == 0)
+		ok = add_list(scope, "videos", "video");
+	if (ok && strcmp(template_name, "team") == 0)
+		ok = add_list(scope, "members", "team");
+	if (ok && strcmp(template_name, "faq") == 0) {
+		ok = add_questions(scope);
+		if (ok && search)
+			ok = render_search(scope, search);
+	}
+	ok = ok && site_render(&site, template_name, scope, out);
+	tpl_scope_free(scope);
+	return ok;
+}
+
+static const struct cached_page *cached(const char *path)
+{
+	for (size_t i = 0; i < cache_count; i++)
+		if (strcmp(cache[i].path, path) == 0)
+			return &cache[i];
+	return NULL;
+}
+
+static void send_page(struct request *req, const char *body, size_t len, const char *etag,
+                      enum cache_policy policy)
+{
+	time_t built = content_built_at(site.content);
+	struct response res = {.status = 200, .cache = policy, .etag = etag,
+	                       .last_modified = policy == CACHE_PUBLIC ? built : 0};
+	if (policy == CACHE_PUBLIC && request_not_modified(req, etag, built))
+		res.status = 304;
+	response_send(req, &res, body, len);
+}
+
+static void handle(struct request *req, void *arg)
+{
+	(void)arg;
+	if (site_refresh(&site))
+		cache_clear();
+	if (strcmp(req->method, "GET") != 0 && !req->head) {
+		site_send_error(&site, req, 405, "This address only shows pages",
+		                "Your browser sent a kind of request this page does not accept.",
+		                false);
+		return;
+	}
+	bool searched = false;
+	char *words = strcmp(req->path, "/faq") == 0 ? search_words(req->query, &searched) : NULL;
+	if (!searched) {
+		const struct cached_page *hit = cached(req->path);
+		if (hit) {
+			send_page(req, hit->body, hit->len, hit->etag, CACHE_PUBLIC);
+			return;
+		}
+	}
+	struct buf page;
+	buf_init(&page, PAGE_LIMIT);
+	bool found;
+	bool ok = render_page(req->path, searched ? words : NULL, &page, &found);
+	free(words);
+	if (!found) {
+		site_send_error(&site, req, 404, "Page not found",
+		                "There is no page at this address. It may have moved; the links "
+		                "below lead to everything on the site.",
+		                false);
+	} else if (!ok) {
+		site_send_error(&site, req, 500, "Something went wrong on our side",
+		                "This page could not be shown just now. Please try again in a "
+		                "moment.",
+		                true);
+	} else if (searched) {
+		/* A search says what somebody looked for: never kept in a cache. */
+		send_page(req, page.data, page.len, NULL, CACHE_NEVER);
+	} else {
+		char etag[24];
+		make_etag(page.data, page.len, etag);
+		if (cache_count < MAX_CACHED) {
+			struct cached_page *entry = &cache[cache_count];
+			entry->path = strdup(req->path);
+			entry->len = page.len;
+			memcpy(entry->etag, etag, sizeof etag);
+			entry->body = buf_take(&page);
+			if (entry->path && entry->body) {
+				cache_count++;
+				send_page(req, entry->body, entry->len, entry->etag, CACHE_PUBLIC);
+				return;
+			}
+			free(entry->path);
+			free(entry->body);
+			log_error("out of memory caching a page");
+			site_send_error(&site, req, 500, "Something went wrong on our side",
+			                "Please try again in a moment.", true);
+			return;
+		}
+		send_page(req, page.data, page.len, etag, CACHE_PUBLIC);
+	}
+	buf_free(&page);
+}
+
+static bool worker_start(void *arg)
+{
+	(void)arg;
+	return site_open(&site, &cfg, "GET, HEAD");
+}
+
+int main(int argc, char **argv)
+{
+	struct program_args args;
+	if (!program_start(argc, argv, "pages", &cfg, &args))
+		return 1;
+	struct server_options options = {
+		.name = "pages",
+		.listen = args.listen ? args.listen : cfg.pages_listen,
+		.workers = (int)cfg.workers,
+		.worker_start = worker_start,
+		.handle = handle,
+	};
+	int status = server_run(&options);
+	config_free(&cfg);
+	return status;
+}

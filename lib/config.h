@@ -1,0 +1,50 @@
+/*
+ * config: the site configuration file, read by every program with --config.
+ *
+ * Format: one `key = value` per line; `#` starts a comment line; blank lines
+ * are ignored. Only the keys in the table in config.c are accepted; an unknown
+ * key, a repeated key or a malformed number is an error naming the line.
+ * Relative paths are taken relative to the directory holding the config file.
+ */
+#ifndef CLINIC_CONFIG_H
+#define CLINIC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config {
+	/* Where things are. */
+	char *content_db;       /* compiled pages and templates (read-only for programs) */
+	char *enquiry_db;       /* sealed enquiries */
+	char *public_key;       /* staff public key file, read by contact.fcgi */
+	char *secret_key;       /* staff keyring file, read only by the enquiries tool */
+	char *token_key;        /* form-token MAC key file, read by contact.fcgi */
+	char *pages_listen;     /* "unix:/path", "127.0.0.1:9000"; empty: fd 0 */
+	char *contact_listen;
+	char *log_file;         /* empty: stderr */
+	/* Process model and limits. */
+	long workers;           /* pre-forked workers per program */
+	long max_body;          /* bytes; a larger form post gets 413 */
+	long max_query;         /* bytes of QUERY_STRING considered */
+	/* Abuse control. */
+	long token_min_age;     /* seconds: faster than this is not a person typing */
+	long token_max_age;     /* seconds: older forms are re-issued */
+	long rate_limit_posts;  /* accepted posts per client per window */
+	long rate_limit_window; /* seconds */
+	char *site_origin;      /* e.g. "https://clinic.example"; empty: derived from Host */
+	/* What visitors and staff are told. */
+	char *clinic_name;
+	char *clinic_phone;
+	char *clinic_email;
+	long retention_days;    /* stated on the consent box and used by purge */
+	char *notify_to;        /* staff address for `enquiries notify` */
+	char *sendmail;         /* path of sendmail */
+};
+
+/* Loads path into cfg (defaults first). On failure writes a sentence naming
+ * the file and line into err and returns false. */
+bool config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+void config_defaults(struct config *cfg);
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,228 @@
+#include "content_source.h"
+
+#include <cmark.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "validate.h"
+
+#define MAX_SOURCE (1024 * 1024)
+
+static const char *const kinds[] = {"home", "therapy", "team", "page", "faq", "video", NULL};
+
+static bool is_kind(const char *kind)
+{
+	for (size_t i = 0; kinds[i]; i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return true;
+	return false;
+}
+
+static bool only_chars(const char *s, const char *allowed)
+{
+	return *s && strspn(s, allowed) == strlen(s);
+}
+
+static char *copy_trimmed(const char *s, size_t n)
+{
+	while (n && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	char *copy = malloc(n + 1);
+	if (copy) {
+		memcpy(copy, s, n);
+		copy[n] = '\0';
+	}
+	return copy;
+}
+
+static bool collect_text(cmark_node *root, struct buf *out)
+{
+	cmark_iter *iter = cmark_iter_new(root);
+	if (!iter)
+		return false;
+	cmark_event_type ev;
+	while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
+		cmark_node *node = cmark_iter_get_node(iter);
+		cmark_node_type type = cmark_node_get_type(node);
+		if (ev == CMARK_EVENT_ENTER &&
+		    (type == CMARK_NODE_TEXT || type == CMARK_NODE_CODE)) {
+			const char *literal = cmark_node_get_literal(node);
+			if (literal)
+				buf_puts(out, literal);
+		} else if (type == CMARK_NODE_SOFTBREAK || type == CMARK_NODE_LINEBREAK ||
+		           (ev == CMARK_EVENT_EXIT &&
+		            (type == CMARK_NODE_PARAGRAPH || type == CMARK_NODE_HEADING ||
+		             type == CMARK_NODE_ITEM))) {
+			if (out->len && out->data[out->len - 1] != ' ')
+				buf_putc(out, ' ');
+		}
+	}
+	cmark_iter_free(iter);
+	if (out->len && out->data[out->len - 1] == ' ')
+		out->data[--out->len] = '\0';
+	return !out->failed;
+}
+
+static bool render(const char *markdown, size_t len, struct content_source *out)
+{
+	/* CMARK_OPT_DEFAULT leaves raw HTML out of the output ("<!-- raw HTML
+	 * omitted -->"): content can never inject markup or script. */
+	cmark_node *doc = cmark_parse_document(markdown, len, CMARK_OPT_DEFAULT | CMARK_OPT_SMART);
+	if (!doc)
+		return false;
+	out->body_html = cmark_render_html(doc, CMARK_OPT_DEFAULT | CMARK_OPT_SMART);
+	struct buf text;
+	buf_init(&text, MAX_SOURCE);
+	bool ok = out->body_html && collect_text(doc, &text);
+	out->body_text = buf_take(&text);
+	cmark_node_free(doc);
+	return ok && out->body_text;
+}
+
+static bool set_key(struct content_source *out, const char *key, size_t key_len, char *value,
+                    char *err, size_t errlen, int line)
+{
+	struct {
+		const char *name;
+		char **field;
+	} fields[] = {{"title", &out->title}, {"kind", &out->kind},       {"path", &out->path},
+	              {"summary", &out->summary}, {"id", &out->id}, {"url", &out->url}};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		if (strlen(fields[i].name) != key_len || memcmp(fields[i].name, key, key_len) != 0)
+			continue;
+		if (*fields[i].field) {
+			snprintf(err, errlen, "line %d: '%s' is given twice", line, fields[i].name);
+			free(value);
+			return false;
+		}
+		*fields[i].field = value;
+		return true;
+	}
+	if (key_len == 5 && memcmp(key, "order", 5) == 0) {
+		char *end;
+		errno = 0;
+		out->order = strtol(value, &end, 10);
+		bool ok = !errno && end != value && !*end;
+		free(value);
+		if (!ok)
+			snprintf(err, errlen, "line %d: 'order' must be a whole number", line);
+		return ok;
+	}
+	snprintf(err, errlen, "line %d: unknown header '%.*s' (known: title, kind, path, summary, "
+	         "order, id, url)", line, (int)(key_len > 40 ? 40 : key_len), key);
+	free(value);
+	return false;
+}
+
+static bool check_fields(struct content_source *out, char *err, size_t errlen)
+{
+	if (!out->title || !*out->title) {
+		snprintf(err, errlen, "the header has no title");
+		return false;
+	}
+	if (!out->kind || !is_kind(out->kind)) {
+		snprintf(err, errlen, "kind must be one of home, therapy, team, page, faq, video");
+		return false;
+	}
+	bool needs_path = strcmp(out->kind, "faq") != 0 && strcmp(out->kind, "video") != 0;
+	if (needs_path && (!out->path || out->path[0] != '/' ||
+	                   strspn(out->path, "/abcdefghijklmnopqrstuvwxyz0123456789-") !=
+	                           strlen(out->path))) {
+		snprintf(err, errlen, "path must start with / and use only a-z, 0-9, - and /");
+		return false;
+	}
+	if (strcmp(out->kind, "faq") == 0 &&
+	    (!out->id || !only_chars(out->id, "abcdefghijklmnopqrstuvwxyz0123456789-"))) {
+		snprintf(err, errlen, "a faq needs an id made of a-z, 0-9 and -");
+		return false;
+	}
+	if (strcmp(out->kind, "video") == 0 &&
+	    (!out->url || strncmp(out->url, "https://", 8) != 0 || strpbrk(out->url, " \"'<>"))) {
+		snprintf(err, errlen, "a video needs a url starting with https://");
+		return false;
+	}
+	const char *texts[] = {out->title, out->summary, out->path, out->id, out->url};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (texts[i] && !utf8_valid(texts[i], strlen(texts[i]))) {
+			snprintf(err, errlen, "the header is not valid UTF-8");
+			return false;
+		}
+	return true;
+}
+
+bool content_source_parse(const char *text, size_t len, struct content_source *out, char *err,
+                          size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	if (errlen)
+		err[0] = '\0';
+	if (len > MAX_SOURCE) {
+		snprintf(err, errlen, "the file is larger than 1 MiB");
+		return false;
+	}
+	if (!utf8_valid(text, len)) {
+		snprintf(err, errlen, "the file is not valid UTF-8");
+		return false;
+	}
+	size_t pos = 0;
+	int line = 0;
+	bool ended = false;
+	while (pos < len && !ended) {
+		line++;
+		const char *start = text + pos;
+		const char *nl = memchr(start, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - start) : len - pos;
+		pos += n + (nl ? 1 : 0);
+		if (n && start[n - 1] == '\r')
+			n--;
+		if (n == 3 && memcmp(start, "---", 3) == 0) {
+			ended = true;
+			break;
+		}
+		if (n == 0)
+			continue;
+		const char *colon = memchr(start, ':', n);
+		if (!colon) {
+			snprintf(err, errlen, "line %d: expected 'key: value' or '---'", line);
+			content_source_free(out);
+			return false;
+		}
+		size_t key_len = (size_t)(colon - start);
+		char *value = copy_trimmed(colon + 1, n - key_len - 1);
+		if (!value || !set_key(out, start, key_len, value, err, errlen, line)) {
+			if (!value)
+				snprintf(err, errlen, "out of memory");
+			content_source_free(out);
+			return false;
+		}
+	}
+	if (!ended) {
+		snprintf(err, errlen, "no '---' line ends the header");
+		content_source_free(out);
+		return false;
+	}
+	if (!check_fields(out, err, errlen) || !render(text + pos, len - pos, out)) {
+		if (!out->body_html && !err[0])
+			snprintf(err, errlen, "the Markdown could not be rendered");
+		content_source_free(out);
+		return false;
+	}
+	return true;
+}
+
+void content_source_free(struct content_source *src)
+{
+	char **fields[] = {&src->title,   &src->kind,      &src->path,     &src->summary,
+	                   &src->id,      &src->url,       &src->body_html, &src->body_text};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		free(*fields[i]);
+		*fields[i] = NULL;
+	}
+}

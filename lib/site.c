@@ -1,0 +1,121 @@
+#include "site.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+bool site_open(struct site *site, const struct config *cfg, const char *allow)
+{
+	char err[512];
+	site->cfg = cfg;
+	site->allow = allow;
+	site->generation = 0;
+	site->content = content_open(cfg->content_db, err, sizeof err);
+	if (!site->content) {
+		log_error("%s", err);
+		return false;
+	}
+	return true;
+}
+
+bool site_refresh(struct site *site)
+{
+	if (!content_stale(site->content))
+		return false;
+	char err[512];
+	struct content *fresh = content_open(site->cfg->content_db, err, sizeof err);
+	if (!fresh) {
+		log_error("a new content build could not be loaded, still serving the old one: %s",
+		          err);
+		return false;
+	}
+	content_close(site->content);
+	site->content = fresh;
+	site->generation++;
+	return true;
+}
+
+void site_close(struct site *site)
+{
+	content_close(site->content);
+	site->content = NULL;
+}
+
+struct tpl_scope *site_scope(const struct site *site, const char *page_title,
+                             const char *description, const char *section)
+{
+	struct tpl_scope *scope = tpl_scope_new();
+	if (!scope)
+		return NULL;
+	const struct config *cfg = site->cfg;
+	char days[24];
+	snprintf(days, sizeof days, "%ld", cfg->retention_days);
+	bool ok = tpl_set(scope, "site_name", cfg->clinic_name) &&
+	          tpl_set(scope, "clinic_phone", cfg->clinic_phone) &&
+	          tpl_set(scope, "clinic_email", cfg->clinic_email) &&
+	          tpl_set(scope, "page_title", page_title) &&
+	          tpl_set(scope, "description", description ? description : "") &&
+	          tpl_set(scope, "retention_days", days);
+	if (ok && section) {
+		char flag[32];
+		snprintf(flag, sizeof flag, "section_%s", section);
+		ok = tpl_set_flag(scope, flag, true);
+	}
+	if (!ok) {
+		tpl_scope_free(scope);
+		return NULL;
+	}
+	return scope;
+}
+
+static const char *lookup_template(void *arg, const char *name, size_t *len)
+{
+	return content_template(arg, name, len);
+}
+
+bool site_render(const struct site *site, const char *name, const struct tpl_scope *scope,
+                 struct buf *out)
+{
+	size_t len;
+	const char *source = content_template(site->content, name, &len);
+	if (!source) {
+		log_error("the content build has no template called '%s'", name);
+		return false;
+	}
+	char err[256];
+	if (!tpl_render(source, len, scope, lookup_template, site->content, out, err, sizeof err)) {
+		log_error("template '%s' failed: %s", name, out->failed ? "page too large" : err);
+		return false;
+	}
+	return true;
+}
+
+void site_send_error(const struct site *site, struct request *req, int status, const char *title,
+                     const char *message, bool phone_hint)
+{
+	struct response res = {.status = status, .cache = CACHE_NEVER};
+	char allow[64];
+	if (status == 405) {
+		snprintf(allow, sizeof allow, "Allow: %s", site->allow);
+		res.extra_header = allow;
+	}
+	struct buf page;
+	buf_init(&page, PAGE_LIMIT);
+	struct tpl_scope *scope = site_scope(site, title, NULL, NULL);
+	char code[8];
+	snprintf(code, sizeof code, "%d", status);
+	bool ok = scope && tpl_set(scope, "status", code) && tpl_set(scope, "title", title) &&
+	          tpl_set(scope, "message", message) &&
+	          tpl_set_flag(scope, "phone_hint", phone_hint) &&
+	          site_render(site, "error", scope, &page);
+	tpl_scope_free(scope);
+	if (!ok) {
+		/* The templates themselves are broken: still say something true. */
+		buf_reset(&page);
+		buf_printf(&page, "<!doctype html><title>%d</title><p>%d %s</p>", status, status,
+		           http_reason(status));
+	}
+	response_send(req, &res, page.data, page.len);
+	buf_free(&page);
+}

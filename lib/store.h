@@ -1,0 +1,86 @@
+/*
+ * store: the enquiry database (SQLite).
+ *
+ * Rows hold only what is needed to keep and find an enquiry without opening
+ * it: the reference, the form kind, the day it arrived (the exact time is
+ * sealed inside), the key id and the sealed bytes, and the staff's status.
+ * The database runs in WAL mode with synchronous=FULL and secure_delete on,
+ * and a busy timeout; writers in several processes take an exclusive flock on
+ * "<db>.lock" around each write so they queue instead of spinning in SQLite's
+ * busy handler. The schema is versioned (PRAGMA user_version) and migrated
+ * forward on open for writing.
+ */
+#ifndef CLINIC_STORE_H
+#define CLINIC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum store_mode {
+	STORE_READ_ONLY,
+	STORE_READ_WRITE, /* creates the file and schema if missing */
+};
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_NOT_FOUND,
+	STORE_DUPLICATE, /* the reference is taken: make another */
+	STORE_FAILED,    /* see store_error() */
+};
+
+struct store_row {
+	int64_t id;
+	char ref[16];
+	char kind[16];
+	char day[11];     /* YYYY-MM-DD, UTC */
+	char key_id[32];
+	char status[8];   /* "new" or "handled" */
+	unsigned char *sealed;
+	size_t sealed_len;
+};
+
+struct store_filter {
+	const char *status; /* "new", "handled", or NULL for all */
+	const char *kind;   /* "contact", "start", or NULL */
+	const char *since;  /* YYYY-MM-DD or NULL */
+};
+
+enum store_status store_open(const char *path, enum store_mode mode, struct store **out);
+/* The last SQLite or system error, in words, for the edge to report. */
+const char *store_error(const struct store *s);
+void store_close(struct store *s);
+
+/* Makes a reference: 8 characters from an alphabet without look-alikes
+ * (no 0/O, 1/I/L), shown as "XXXX-XXXX". */
+void store_new_ref(char out[16]);
+
+/* Commits one enquiry; returns only after the commit (fsync) returned. */
+enum store_status store_insert(struct store *s, const char *ref, const char *kind,
+                               const char *day, const char *key_id, const void *sealed,
+                               size_t sealed_len);
+
+/* Calls fn for each row matching filter, oldest first. fn returns false to stop.
+ * The row (and its sealed bytes) is valid only during the call. */
+enum store_status store_each(struct store *s, const struct store_filter *filter,
+                             bool (*fn)(void *arg, const struct store_row *row), void *arg);
+enum store_status store_get(struct store *s, const char *ref,
+                            bool (*fn)(void *arg, const struct store_row *row), void *arg);
+enum store_status store_set_status(struct store *s, const char *ref, const char *status);
+
+/* Deletes rows received before day (YYYY-MM-DD), checkpoints the WAL and
+ * VACUUMs so the bytes leave the file; *deleted receives the count. With
+ * dry_run nothing changes and *deleted is what would go. */
+enum store_status store_purge(struct store *s, const char *before_day, bool dry_run,
+                              long *deleted);
+
+/* A small key/value table for the tool's own bookkeeping (last notice sent). */
+enum store_status store_meta_get(struct store *s, const char *key, char *value, size_t len);
+enum store_status store_meta_set(struct store *s, const char *key, const char *value);
+
+/* A consistent copy of the live database (SQLite online backup API). */
+enum store_status store_backup(struct store *s, const char *dest_path);
+
+#endif

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Sets up and runs the whole stack on loopback: the FastCGI programs behind a
+real nginx, with a throwaway state folder. `make run` and the tests use it.
+
+    python3 tools/stack.py run [--port 8080] [--state var]
+"""
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+SITE_CONF = """\
+# Development config written by tools/stack.py; every program reads it with --config.
+content_db = content.db
+enquiry_db = enquiries.db
+public_key = staff.pub
+secret_key = staff.keyring
+token_key = token.key
+pages_listen = unix:{state}/run/pages.sock
+contact_listen = unix:{state}/run/contact.sock
+log_file = log/clinic.log
+workers = {workers}
+max_body = 32768
+token_min_age = {token_min_age}
+token_max_age = 14400
+rate_limit_posts = {rate_limit_posts}
+rate_limit_window = 3600
+site_origin = http://127.0.0.1:{port}
+clinic_name = The Clinic
+clinic_phone = 020 7946 0000
+clinic_email = enquiries@clinic.example
+retention_days = 90
+notify_to = staff@clinic.example
+"""
+
+NGINX_CONF = """\
+# Development nginx written by tools/stack.py around the shipped files.
+worker_processes 2;
+pid {state}/nginx/nginx.pid;
+error_log {state}/log/nginx-error.log crit;
+{user}
+events {{ worker_connections 1024; }}
+http {{
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+	sendfile on;
+	keepalive_timeout 30;
+	server_tokens off;
+	client_body_temp_path {state}/nginx/tmp/body;
+	fastcgi_temp_path {state}/nginx/tmp/fastcgi;
+	proxy_temp_path {state}/nginx/tmp/proxy;
+	uwsgi_temp_path {state}/nginx/tmp/uwsgi;
+	scgi_temp_path {state}/nginx/tmp/scgi;
+	include {state}/nginx/clinic-http.conf;
+	server {{
+		listen 127.0.0.1:{port};
+		server_name localhost;
+		access_log {state}/log/nginx-access.log clinic_private;
+		include {state}/nginx/clinic-locations.conf;
+	}}
+}}
+"""
+
+
+def shipped(name, state):
+    """A shipped nginx file with only its paths pointed at this checkout."""
+    with open(os.path.join(ROOT, "deploy", "nginx", name)) as f:
+        text = f.read()
+    for old, new in (
+        ("/usr/local/share/clinic/htdocs", os.path.join(ROOT, "htdocs")),
+        ("/usr/local/share/clinic/nginx", os.path.join(state, "nginx")),
+        ("/var/cache/nginx/clinic", os.path.join(state, "nginx", "cache")),
+        ("/run/clinic", os.path.join(state, "run")),
+        ("/var/log/nginx", os.path.join(state, "log")),
+    ):
+        text = text.replace(old, new)
+    return text
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, seconds, what):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class Stack:
+    def __init__(self, state, port, workers=2, token_min_age=3, rate_limit_posts=5,
+                 fast_keys=False):
+        self.state = os.path.abspath(state)
+        self.port = port
+        self.workers = workers
+        self.token_min_age = token_min_age
+        self.rate_limit_posts = rate_limit_posts
+        self.fast_keys = fast_keys
+        self.procs = {}
+        self.config = os.path.join(self.state, "site.conf")
+        self.passphrase_file = os.path.join(self.state, "dev-passphrase")
+
+    # --- set-up -----------------------------------------------------------
+    def path(self, *parts):
+        return os.path.join(self.state, *parts)
+
+    def env(self):
+        env = dict(os.environ)
+        if self.fast_keys:
+            env["CLINIC_PWHASH_FAST"] = "1"
+        return env
+
+    def setup(self):
+        for d in ("run", "log", "nginx/tmp", "nginx/cache"):
+            os.makedirs(self.path(d), exist_ok=True)
+        with open(self.config, "w") as f:
+            f.write(SITE_CONF.format(state=self.state, port=self.port, workers=self.workers,
+                                     token_min_age=self.token_min_age,
+                                     rate_limit_posts=self.rate_limit_posts))
+        if not os.path.exists(self.path("token.key")):
+            fd = os.open(self.path("token.key"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32) + "\n")
+        self.build_content()
+        self.make_staff_key()
+        for name in ("clinic-http.conf", "clinic-locations.conf", "clinic-headers.conf"):
+            with open(self.path("nginx", name), "w") as f:
+                f.write(shipped(name, self.state))
+        user = "user root root;" if os.geteuid() == 0 else ""
+        with open(self.path("nginx", "nginx.conf"), "w") as f:
+            f.write(NGINX_CONF.format(state=self.state, port=self.port, user=user))
+
+    def build_content(self, site_dir=None):
+        subprocess.run([os.path.join(ROOT, "tools", "build-content"),
+                        site_dir or os.path.join(ROOT, "site"), self.path("content.db")],
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def make_staff_key(self):
+        if os.path.exists(self.path("staff.keyring")):
+            return
+        tool = os.path.join(ROOT, "tools", "enquiries")
+        if not os.path.exists(tool):
+            return
+        if not os.path.exists(self.passphrase_file):
+            fd = os.open(self.passphrase_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write("dev-" + secrets.token_hex(12) + "\n")
+        subprocess.run([tool, "--config", self.config, "--passphrase-file",
+                        self.passphrase_file, "init"], check=True, env=self.env(),
+                       stdout=subprocess.DEVNULL)
+
+    # --- processes ----------------------------------------------------------
+    def start_program(self, name):
+        binary = os.path.join(ROOT, "cgi-bin", name + ".fcgi")
+        sock = self.path("run", name + ".sock")
+        if os.path.exists(sock):
+            os.unlink(sock)
+        self.procs[name] = subprocess.Popen([binary, "--config", self.config],
+                                            env=self.env(), start_new_session=True)
+        wait_for(lambda: os.path.exists(sock) or self.procs[name].poll() is not None, 10,
+                 name + " socket")
+        if self.procs[name].poll() is not None:
+            raise RuntimeError("%s exited at start: see %s" % (name, self.path("log",
+                                                                               "clinic.log")))
+
+    def start_nginx(self):
+        conf = self.path("nginx", "nginx.conf")
+        check = subprocess.run([NGINX, "-t", "-q", "-p", self.path("nginx"), "-c", conf],
+                               capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError("nginx rejected its config:\n" + check.stderr)
+        self.procs["nginx"] = subprocess.Popen(
+            [NGINX, "-p", self.path("nginx"), "-c", conf, "-g", "daemon off;"],
+            start_new_session=True)
+        wait_for(lambda: port_open(self.port), 10, "nginx on port %d" % self.port)
+
+    def start(self):
+        self.start_program("pages")
+        if os.path.exists(self.path("staff.pub")):
+            self.start_program("contact")
+        self.start_nginx()
+
+    def stop(self):
+        for name, proc in list(self.procs.items()):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
+        for name, proc in list(self.procs.items()):
+            try:
+                proc.wait(timeout=35)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--state", default=os.path.join(ROOT, "var"))
+    args = parser.parse_args()
+    stack = Stack(args.state, args.port)
+    stack.setup()
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    try:
+        stack.start()
+        print(f"""
+The clinic's site is running at http://127.0.0.1:{args.port}/
+
+  config         {stack.config}
+  content db     {stack.path('content.db')}   (rebuild: tools/build-content site {stack.path('content.db')})
+  enquiries db   {stack.path('enquiries.db')}
+  staff key      {stack.path('staff.keyring')}  (passphrase in {stack.passphrase_file})
+  logs           {stack.path('log')}/
+
+Read what was sent:  tools/enquiries --config {stack.config} --passphrase-file {stack.passphrase_file} list
+Press Ctrl-C to stop.""", flush=True)
+        while not stopping:
+            for name, proc in stack.procs.items():
+                if proc.poll() is not None:
+                    print(f"{name} stopped unexpectedly (exit {proc.returncode}); see "
+                          f"{stack.path('log')}/", file=sys.stderr)
+                    stopping.append(1)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nStopping...", flush=True)
+        stack.stop()
+        print("Stopped.")
+
+
+if __name__ == "__main__":
+    main()
