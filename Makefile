@@ -61,3 +61,5 @@ format:
 
 clean:
 	rm -rf build $(PROGRAMS)
+
+build/tests/test_content: tools/build-content

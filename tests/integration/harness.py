@@ -1,0 +1,238 @@
+"""The integration test harness: a real stack (nginx, the FastCGI programs,
+SQLite files, libsodium keys) in a temporary folder, HTTP helpers, and a tiny
+runner that counts passes and failures per suite.
+
+A suite is a module tests/integration/test_NAME.py with functions
+test_*(ctx). ctx is a Context: ctx.get(), ctx.post(), ctx.stack, ctx.form().
+"""
+import base64
+import hashlib
+import hmac
+import http.client
+import os
+import re
+import shutil
+import struct
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import stack as stack_module  # noqa: E402
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-case name -> list of values
+        self.body = body  # bytes
+        self.text = body.decode("utf-8", errors="replace")
+
+    def header(self, name):
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    def __repr__(self):
+        return "<Response %d %r>" % (self.status, self.text[:200])
+
+
+class Context:
+    def __init__(self, stack):
+        self.stack = stack
+        self.port = stack.port
+
+    # --- HTTP -------------------------------------------------------------
+    def request(self, method, path, body=None, headers=None, timeout=15):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            headers = dict(headers or {})
+            if body is not None and "Content-Length" not in headers:
+                headers["Content-Length"] = str(len(body))
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            if body is not None:
+                conn.send(body)
+            resp = conn.getresponse()
+            data = resp.read()
+            collected = {}
+            for name, value in resp.getheaders():
+                collected.setdefault(name.lower(), []).append(value)
+            return Response(resp.status, collected, data)
+        finally:
+            conn.close()
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def head(self, path, headers=None):
+        return self.request("HEAD", path, headers=headers)
+
+    def post(self, path, fields=None, body=None, content_type="application/x-www-form-urlencoded",
+             headers=None):
+        if body is None:
+            body = urllib.parse.urlencode(fields or {}, doseq=True).encode()
+        h = {"Content-Type": content_type} if content_type else {}
+        h.update(headers or {})
+        return self.request("POST", path, body=body, headers=h)
+
+    # --- forms ------------------------------------------------------------
+    def token(self, kind, age=10):
+        """A form token as the server would have issued it `age` seconds ago."""
+        with open(self.stack.path("token.key")) as f:
+            key = bytes.fromhex(f.read().strip())
+        issued = struct.pack(">Q", int(time.time()) - age)
+        mac = hmac.new(key, issued + kind.encode(), hashlib.sha512).digest()[:32]
+        return base64.urlsafe_b64encode(issued + mac).decode().rstrip("=")
+
+    def form(self, kind, **fields):
+        """A complete, valid submission for kind, with fields overriding."""
+        if kind == "contact":
+            data = {"name": "Alex Example", "email": "alex@example.org", "phone": "",
+                    "message": "I would like to ask about therapy.", "consent": "yes"}
+        else:
+            data = {"name": "Sam Example", "email": "sam@example.org", "phone": "07700 900123",
+                    "contact_method": "email", "voicemail": "no", "interest": "dit",
+                    "reason": "I have been feeling low.", "availability": "Weekday evenings",
+                    "consent": "yes"}
+        data["token"] = self.token(kind)
+        data["website"] = ""
+        for name, value in fields.items():
+            if value is None:
+                data.pop(name, None)
+            else:
+                data[name] = value
+        return data
+
+
+def assert_equal(actual, expected, what=""):
+    if actual != expected:
+        raise AssertionError("%s: expected %r, got %r" % (what or "value", expected, actual))
+
+
+def assert_in(needle, haystack, what=""):
+    if needle not in haystack:
+        raise AssertionError("%s: %r not found in %r" % (what or "text", needle,
+                                                          haystack[:600]))
+
+
+def assert_not_in(needle, haystack, what=""):
+    if needle in haystack:
+        i = haystack.find(needle)
+        raise AssertionError("%s: %r unexpectedly found near %r" % (
+            what or "text", needle, haystack[max(0, i - 100):i + 100]))
+
+
+def new_stack(**options):
+    state = tempfile.mkdtemp(prefix="clinic-test-")
+    options.setdefault("fast_keys", True)
+    s = stack_module.Stack(state, stack_module.free_port(), **options)
+    s.setup()
+    s.start()
+    return s
+
+
+def destroy_stack(s):
+    s.stop()
+    shutil.rmtree(s.state, ignore_errors=True)
+
+
+def run_suite(module, only=None):
+    """Runs every test_* function of module against one shared stack."""
+    tests = [(name, fn) for name, fn in vars(module).items()
+             if name.startswith("test_") and callable(fn)]
+    tests.sort(key=lambda item: item[1].__code__.co_firstlineno)
+    if only:
+        tests = [t for t in tests if only in t[0]]
+    options = getattr(module, "STACK_OPTIONS", {})
+    s = new_stack(**options)
+    ctx = Context(s)
+    passed = failed = 0
+    started = time.time()
+    try:
+        for name, fn in tests:
+            try:
+                fn(ctx)
+                passed += 1
+            except Exception:  # noqa: BLE001 — every failure is reported, none hidden
+                failed += 1
+                print("  FAIL %s.%s" % (module.__name__, name))
+                print("    " + traceback.format_exc().strip().replace("\n", "\n    "))
+    finally:
+        destroy_stack(s)
+    print("  %-28s %3d passed, %d failed  (%.1fs)" % (module.__name__, passed, failed,
+                                                    time.time() - started), flush=True)
+    return passed, failed
+
+
+# --- a minimal FastCGI client, to hold a request open inside a worker ------
+def _fcgi_record(kind, request_id, content):
+    out = b""
+    while True:
+        chunk, content = content[:65535], content[65535:]
+        out += struct.pack(">BBHHBx", 1, kind, request_id, len(chunk), 0) + chunk
+        if not content:
+            return out
+
+
+def _fcgi_params(params):
+    data = b""
+    for name, value in params.items():
+        name, value = name.encode(), value.encode()
+        for length in (len(name), len(value)):
+            data += struct.pack(">B", length) if length < 128 else struct.pack(">I",
+                                                                            length | 0x80000000)
+        data += name + value
+    return data
+
+
+class FastCGIRequest:
+    """One FastCGI request sent in parts, straight to a program's socket."""
+
+    def __init__(self, socket_path, method, uri, body=b"", content_type=None):
+        import socket
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(20)
+        self.sock.connect(socket_path)
+        params = {"REQUEST_METHOD": method, "REQUEST_URI": uri, "QUERY_STRING": "",
+                  "CONTENT_LENGTH": str(len(body)), "REMOTE_ADDR": "127.0.0.9",
+                  "HTTP_HOST": "127.0.0.1"}
+        if content_type:
+            params["CONTENT_TYPE"] = content_type
+        self.body = body
+        self.sock.sendall(struct.pack(">BBHHBx", 1, 1, 1, 8, 0) + struct.pack(">HB5x", 1, 0) +
+                          _fcgi_record(4, 1, _fcgi_params(params)) + _fcgi_record(4, 1, b""))
+
+    def send_body(self, data):
+        if data:
+            self.sock.sendall(_fcgi_record(5, 1, data))
+
+    def finish_body(self):
+        self.sock.sendall(_fcgi_record(5, 1, b""))
+
+    def response(self):
+        """The stdout the program wrote, until FCGI_END_REQUEST."""
+        stdout = b""
+        buffer = b""
+        while True:
+            data = self.sock.recv(65536)
+            if not data:
+                break
+            buffer += data
+            while len(buffer) >= 8:
+                _, kind, _, length, padding = struct.unpack(">BBHHB", buffer[:7])
+                if len(buffer) < 8 + length + padding:
+                    break
+                content = buffer[8:8 + length]
+                buffer = buffer[8 + length + padding:]
+                if kind == 6:
+                    stdout += content
+                elif kind == 3:
+                    self.sock.close()
+                    return stdout
+        self.sock.close()
+        return stdout
