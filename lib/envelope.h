@@ -5,9 +5,10 @@
  * here: the exact time, and every field a person typed. Serialised form (a
  * format made to be decoded strictly and fuzzed):
  *   "CLINIC-ENQUIRY 1\n" then records "<name> <length>\n<bytes>\n", first the
- *   header records kind, ref, received, key_id, then one per field with the
- *   name "field.<field name>". Names are [a-z0-9_.]{1,64}; lengths are decimal
- *   without leading zeros, at most 65536; no other bytes are allowed.
+ *   header records kind, ref, received, key_id (each non-empty printable ASCII
+ *   that fits its array), then one per field with the name "field.<name>",
+ *   <name> being [a-z0-9_]{1,56}. Lengths are decimal without leading zeros,
+ *   at most 65536; no other bytes are allowed. Version 0 is written as 1.
  * Decoding rejects anything else: unknown version, missing header record,
  * duplicate name, bad length, trailing bytes.
  */
@@ -46,7 +47,8 @@ bool envelope_encode(const struct envelope *e, struct buf *out);
 bool envelope_decode(const char *bytes, size_t len, struct envelope *e, char *err,
                      size_t errlen);
 
-/* Adds a field by copying; false past ENVELOPE_MAX_FIELDS or out of memory. */
+/* Adds a field by copying; false past ENVELOPE_MAX_FIELDS, for a bad or
+ * repeated name, a value over 65536 bytes, or out of memory. */
 bool envelope_add(struct envelope *e, const char *name, const char *value, size_t value_len);
 const struct envelope_field *envelope_get(const struct envelope *e, const char *name);
 

@@ -7,7 +7,10 @@
  *   then one line per key pair, newest last:
  *   "<key_id> <public key hex> <nonce hex> <secretbox(secret key) hex>"
  * The passphrase goes through crypto_pwhash (Argon2id) with the salt to a
- * secretbox key. A wrong passphrase is told apart from a damaged file.
+ * secretbox key. A wrong passphrase is told apart from a damaged file (an
+ * altered first entry reads as a wrong passphrase: they cannot be told apart).
+ * A keyring with no keys is damaged. Rotating past KEYRING_MAX_KEYS fails with
+ * errno ENOSPC. Loading does not check the file's permissions.
  */
 #ifndef CLINIC_KEYRING_H
 #define CLINIC_KEYRING_H

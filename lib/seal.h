@@ -9,7 +9,8 @@
  * Key files:
  *   public key: one line "clinic-staff-key-v1 <key_id> <64 hex digits>"
  *   keyring (secret): see keyring.h
- * key_id is the first 8 bytes of BLAKE2b(public key), as 16 hex digits.
+ * key_id is BLAKE2b with an 8-byte output (crypto_generichash) of the public
+ * key, as 16 hex digits.
  */
 #ifndef CLINIC_SEAL_H
 #define CLINIC_SEAL_H

@@ -19,7 +19,7 @@
 enum token_status {
 	TOKEN_OK = 0,
 	TOKEN_MISSING,  /* empty */
-	TOKEN_FORGED,   /* malformed, wrong MAC, or for another form */
+	TOKEN_FORGED,   /* malformed, wrong MAC, another form, or issued over 5 s ahead */
 	TOKEN_TOO_FAST, /* issued less than min_age seconds ago (or in the future) */
 	TOKEN_EXPIRED,  /* issued more than max_age seconds ago */
 };
