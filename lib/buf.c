@@ -112,9 +112,13 @@ void buf_free(struct buf *b)
 
 char *buf_take(struct buf *b)
 {
-	if (!b->data && !buf_reserve(b, 0))
-		return NULL;
 	char *data = b->data;
+	if (!data) {
+		/* Never held a byte (or failed before the first): an empty string. */
+		data = malloc(1);
+		if (data)
+			data[0] = '\0';
+	}
 	buf_init(b, b->limit);
 	return data;
 }

@@ -30,7 +30,8 @@ void buf_reset(struct buf *b);
 /* Zeroes every byte ever held (sodium_memzero), then frees. For plaintext. */
 void buf_wipe(struct buf *b);
 void buf_free(struct buf *b);
-/* Hands the storage to the caller (NUL-terminated, never NULL) and empties b. */
+/* Hands the storage to the caller (NUL-terminated; NULL only if out of
+ * memory) and empties b. */
 char *buf_take(struct buf *b);
 
 #endif

@@ -111,6 +111,7 @@ bool config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
+		config_free(cfg);
 		return false;
 	}
 	char dir[PATH_MAX];
