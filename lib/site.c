@@ -57,6 +57,15 @@ struct tpl_scope *site_scope(const struct site *site, const char *page_title,
 	          tpl_set(scope, "page_title", page_title) &&
 	          tpl_set(scope, "description", description ? description : "") &&
 	          tpl_set(scope, "retention_days", days);
+	/* tel: links want the number without spaces or punctuation. */
+	char tel[32];
+	size_t n = 0;
+	for (const char *p = cfg->clinic_phone; *p && n + 1 < sizeof tel; p++)
+		if ((*p >= '0' && *p <= '9') || (*p == '+' && n == 0))
+			tel[n++] = *p;
+	tel[n] = '\0';
+	if (ok && n)
+		ok = tpl_set(scope, "clinic_phone_tel", tel);
 	if (ok && section) {
 		char flag[32];
 		snprintf(flag, sizeof flag, "section_%s", section);
