@@ -149,8 +149,9 @@ def test_forms_are_never_cached_and_name_crisis_lines(ctx):
     for path in ("/contact", "/start"):
         resp = ctx.get(path)
         assert_equal(resp.header("Cache-Control"), "no-store", path)
+        text = resp.text.replace("&nbsp;", " ")
         for line in ("999", "111", "116 123"):
-            assert_in(line, resp.text, path)
+            assert_in(line, text, path)
         assert_in('name="token"', resp.text, path)
         assert_in("not read around the clock", resp.text.replace("\n", " "), path)
 
