@@ -32,7 +32,7 @@ struct envelope_field {
 struct envelope {
 	int version;
 	char kind[16];     /* "contact" or "start" */
-	char ref[16];      /* the reference a person quotes, e.g. "K7M-4QX9" */
+	char ref[16];      /* the reference a person quotes, e.g. "K7MQ-4QX9" */
 	char received[32]; /* exact UTC time, "2026-11-26T14:03:07.123Z" */
 	char key_id[32];   /* which staff key it was sealed to */
 	size_t count;

@@ -35,16 +35,16 @@ static const char *const migrations[] = {
 #define BACKUP_RETRIES 50
 
 enum statement {
-        ST_INSERT,
-        ST_EACH,
-        ST_GET,
-        ST_SET_STATUS,
-        ST_COUNT_BEFORE,
-        ST_DELETE_BEFORE,
-        ST_META_GET,
-        ST_META_SET,
-        ST_CHECKPOINT,
-        ST_COUNT
+	ST_INSERT,
+	ST_EACH,
+	ST_GET,
+	ST_SET_STATUS,
+	ST_COUNT_BEFORE,
+	ST_DELETE_BEFORE,
+	ST_META_GET,
+	ST_META_SET,
+	ST_CHECKPOINT,
+	ST_COUNT
 };
 
 #define ROW_COLUMNS "id, ref, kind, received_day, key_id, status, sealed"
@@ -66,446 +66,466 @@ static const char *const statement_sql[ST_COUNT] = {
 };
 
 struct store {
-        sqlite3 *db;
-        enum store_mode mode;
-        int lock_fd;
-        char *path;
-        sqlite3_stmt *stmt[ST_COUNT];
-        /* A statement stepping through rows while a callback runs must not be
-         * reset underneath it by a nested call from that callback. */
-        bool stepping[ST_COUNT];
-        char error[512];
+	sqlite3 *db;
+	enum store_mode mode;
+	int lock_fd;
+	char *path;
+	sqlite3_stmt *stmt[ST_COUNT];
+	/* A statement stepping through rows while a callback runs must not be
+	 * reset underneath it by a nested call from that callback. */
+	bool stepping[ST_COUNT];
+	char error[512];
 };
+
+static enum store_status vfail(struct store *s, bool name_database, const char *fmt, va_list ap)
+{
+	char what[384];
+	vsnprintf(what, sizeof what, fmt, ap);
+	if (name_database)
+		snprintf(s->error, sizeof s->error, "%s (%s)", what, s->path ? s->path : "?");
+	else
+		snprintf(s->error, sizeof s->error, "%s", what);
+	return STORE_FAILED;
+}
 
 __attribute__((format(printf, 2, 3))) static enum store_status fail(struct store *s,
                                                                     const char *fmt, ...)
 {
-        char what[384];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(what, sizeof what, fmt, ap);
-        va_end(ap);
-        snprintf(s->error, sizeof s->error, "%s (%s)", what, s->path ? s->path : "?");
-        return STORE_FAILED;
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(s, true, fmt, ap);
+	va_end(ap);
+	return STORE_FAILED;
+}
+
+/* For the backup, whose messages name the file they are about. */
+__attribute__((format(printf, 2, 3))) static enum store_status fail_backup(struct store *s,
+                                                                           const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(s, false, fmt, ap);
+	va_end(ap);
+	return STORE_FAILED;
 }
 
 /* SQLite's own words for its last error; they name tables and constraints,
  * never values. */
 static enum store_status fail_sqlite(struct store *s, const char *doing)
 {
-        const char *why = s->db ? sqlite3_errmsg(s->db) : "out of memory";
-        return fail(s, "%s: %s", doing, why);
+	const char *why = s->db ? sqlite3_errmsg(s->db) : "out of memory";
+	return fail(s, "%s: %s", doing, why);
 }
 
 const char *store_error(const struct store *s)
 {
-        if (!s)
-                return "out of memory while opening the enquiry database";
-        return s->error[0] ? s->error : "no error";
+	if (!s)
+		return "out of memory while opening the enquiry database";
+	return s->error[0] ? s->error : "no error";
 }
 
 static bool is_digits(const char *s, size_t n)
 {
-        for (size_t i = 0; i < n; i++)
-                if (s[i] < '0' || s[i] > '9')
-                        return false;
-        return true;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
 }
 
 static bool valid_day(const char *day)
 {
-        if (!day || strlen(day) != 10 || day[4] != '-' || day[7] != '-')
-                return false;
-        if (!is_digits(day, 4) || !is_digits(day + 5, 2) || !is_digits(day + 8, 2))
-                return false;
-        int month = (day[5] - '0') * 10 + (day[6] - '0');
-        int mday = (day[8] - '0') * 10 + (day[9] - '0');
-        return month >= 1 && month <= 12 && mday >= 1 && mday <= 31;
+	if (!day || strlen(day) != 10 || day[4] != '-' || day[7] != '-')
+		return false;
+	if (!is_digits(day, 4) || !is_digits(day + 5, 2) || !is_digits(day + 8, 2))
+		return false;
+	int month = (day[5] - '0') * 10 + (day[6] - '0');
+	int mday = (day[8] - '0') * 10 + (day[9] - '0');
+	return month >= 1 && month <= 12 && mday >= 1 && mday <= 31;
 }
 
 static bool valid_kind(const char *kind)
 {
-        return kind && (strcmp(kind, "contact") == 0 || strcmp(kind, "start") == 0);
+	return kind && (strcmp(kind, "contact") == 0 || strcmp(kind, "start") == 0);
 }
 
 static bool valid_status(const char *status)
 {
-        return status && (strcmp(status, "new") == 0 || strcmp(status, "handled") == 0);
+	return status && (strcmp(status, "new") == 0 || strcmp(status, "handled") == 0);
 }
 
 /* Short identifiers (references, key ids) of letters, digits, '-' and '_'. */
 static bool valid_token(const char *s, size_t max_len)
 {
-        if (!s)
-                return false;
-        size_t n = strlen(s);
-        if (n == 0 || n > max_len)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                          (c >= '0' && c <= '9') || c == '-' || c == '_';
-                if (!ok)
-                        return false;
-        }
-        return true;
+	if (!s)
+		return false;
+	size_t n = strlen(s);
+	if (n == 0 || n > max_len)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		          (c >= '0' && c <= '9') || c == '-' || c == '_';
+		if (!ok)
+			return false;
+	}
+	return true;
 }
 
 static enum store_status exec(struct store *s, const char *sql, const char *doing)
 {
-        if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-                return fail_sqlite(s, doing);
-        return STORE_OK;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return fail_sqlite(s, doing);
+	return STORE_OK;
 }
 
 static sqlite3_stmt *statement(struct store *s, enum statement id)
 {
-        if (s->stepping[id]) {
-                fail(s, "the enquiry database was used again from inside its own row callback");
-                return NULL;
-        }
-        if (!s->stmt[id] &&
-            sqlite3_prepare_v3(s->db, statement_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                               &s->stmt[id], NULL) != SQLITE_OK) {
-                fail_sqlite(s, "could not prepare a database query");
-                s->stmt[id] = NULL;
-                return NULL;
-        }
-        return s->stmt[id];
+	if (s->stepping[id]) {
+		fail(s, "the enquiry database was used again from inside its own row callback");
+		return NULL;
+	}
+	if (!s->stmt[id] &&
+	    sqlite3_prepare_v3(s->db, statement_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+	                       &s->stmt[id], NULL) != SQLITE_OK) {
+		fail_sqlite(s, "could not prepare a database query");
+		s->stmt[id] = NULL;
+		return NULL;
+	}
+	return s->stmt[id];
 }
 
 /* The error of a failed step stays with the statement until reset; callers
  * have already recorded it, so the reset's own return is of no further use. */
 static void finish(sqlite3_stmt *st)
 {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 }
 
 static bool bind_text(sqlite3_stmt *st, int index, const char *text)
 {
-        return sqlite3_bind_text(st, index, text, -1, SQLITE_STATIC) == SQLITE_OK;
+	return sqlite3_bind_text(st, index, text, -1, SQLITE_STATIC) == SQLITE_OK;
 }
 
 /* Writers in every process queue on this lock rather than in SQLite's busy
  * handler, so a burst of form posts never turns into "database is locked". */
 static enum store_status lock_writes(struct store *s)
 {
-        while (flock(s->lock_fd, LOCK_EX) != 0) {
-                if (errno != EINTR)
-                        return fail(s, "could not lock the enquiry database for writing: %s",
-                                    strerror(errno));
-        }
-        return STORE_OK;
+	while (flock(s->lock_fd, LOCK_EX) != 0) {
+		if (errno != EINTR)
+			return fail(s, "could not lock the enquiry database for writing: %s",
+			            strerror(errno));
+	}
+	return STORE_OK;
 }
 
 static void unlock_writes(struct store *s)
 {
-        /* Cannot fail on a valid descriptor; closing it would release the lock
-         * in any case. */
-        (void)flock(s->lock_fd, LOCK_UN);
+	/* Cannot fail on a valid descriptor; closing it would release the lock
+	 * in any case. */
+	(void)flock(s->lock_fd, LOCK_UN);
 }
 
 static enum store_status begin_write(struct store *s)
 {
-        if (s->mode != STORE_READ_WRITE)
-                return fail(s, "the enquiry database was opened read-only and cannot be changed");
-        if (lock_writes(s) != STORE_OK)
-                return STORE_FAILED;
-        if (exec(s, "BEGIN IMMEDIATE", "could not start a change to the enquiry database") !=
-            STORE_OK) {
-                unlock_writes(s);
-                return STORE_FAILED;
-        }
-        return STORE_OK;
+	if (s->mode != STORE_READ_WRITE)
+		return fail(s, "the enquiry database was opened read-only and cannot be changed");
+	if (lock_writes(s) != STORE_OK)
+		return STORE_FAILED;
+	if (exec(s, "BEGIN IMMEDIATE", "could not start a change to the enquiry database") !=
+	    STORE_OK) {
+		unlock_writes(s);
+		return STORE_FAILED;
+	}
+	return STORE_OK;
 }
 
 /* Undoes a failed change; the error that caused it is already recorded. */
 static void rollback_write(struct store *s)
 {
-        if (!sqlite3_get_autocommit(s->db))
-                (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        unlock_writes(s);
+	if (!sqlite3_get_autocommit(s->db))
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	unlock_writes(s);
 }
 
 static enum store_status commit_write(struct store *s, const char *doing, bool keep_lock)
 {
-        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-                fail_sqlite(s, doing);
-                rollback_write(s);
-                return STORE_FAILED;
-        }
-        if (!keep_lock)
-                unlock_writes(s);
-        return STORE_OK;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fail_sqlite(s, doing);
+		rollback_write(s);
+		return STORE_FAILED;
+	}
+	if (!keep_lock)
+		unlock_writes(s);
+	return STORE_OK;
 }
 
 static enum store_status pragma_int(struct store *s, const char *sql, int *value)
 {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-                return fail_sqlite(s, "could not read the enquiry database");
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-                *value = sqlite3_column_int(st, 0);
-        else
-                fail_sqlite(s, "could not read the enquiry database");
-        sqlite3_finalize(st);
-        return rc == SQLITE_ROW ? STORE_OK : STORE_FAILED;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail_sqlite(s, "could not read the enquiry database");
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*value = sqlite3_column_int(st, 0);
+	else
+		fail_sqlite(s, "could not read the enquiry database");
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? STORE_OK : STORE_FAILED;
 }
 
 static enum store_status check_version(struct store *s, int version)
 {
-        if (version > SCHEMA_VERSION)
-                return fail(s,
-                            "the enquiry database was made by a newer version of this software "
-                            "(layout %d, this program knows up to %d); install the newer version",
-                            version, SCHEMA_VERSION);
-        if (version < SCHEMA_VERSION && s->mode == STORE_READ_ONLY) {
-                if (version == 0)
-                        return fail(s, "the enquiry database has not been set up yet; it is set up "
-                                       "when the contact form program first starts");
-                return fail(s,
-                            "the enquiry database has an older layout (%d, this program needs %d); "
-                            "it is upgraded when the contact form program next starts",
-                            version, SCHEMA_VERSION);
-        }
-        return STORE_OK;
+	if (version > SCHEMA_VERSION)
+		return fail(s,
+		            "the enquiry database was made by a newer version of this software "
+		            "(layout %d, this program knows up to %d); install the newer version",
+		            version, SCHEMA_VERSION);
+	if (version < SCHEMA_VERSION && s->mode == STORE_READ_ONLY) {
+		if (version == 0)
+			return fail(s, "the enquiry database has not been set up yet; it is set up "
+			               "when the contact form program first starts");
+		return fail(s,
+		            "the enquiry database has an older layout (%d, this program needs %d); "
+		            "it is upgraded when the contact form program next starts",
+		            version, SCHEMA_VERSION);
+	}
+	return STORE_OK;
 }
 
 static enum store_status migrate(struct store *s)
 {
-        if (begin_write(s) != STORE_OK)
-                return STORE_FAILED;
-        /* Read inside the write transaction: another process may have just
-         * migrated the same file. */
-        int version;
-        if (pragma_int(s, "PRAGMA user_version", &version) != STORE_OK ||
-            check_version(s, version) != STORE_OK) {
-                rollback_write(s);
-                return STORE_FAILED;
-        }
-        if (version == SCHEMA_VERSION) {
-                rollback_write(s);
-                return STORE_OK;
-        }
-        for (int v = version; v < SCHEMA_VERSION; v++) {
-                if (exec(s, migrations[v], "could not upgrade the enquiry database") != STORE_OK) {
-                        rollback_write(s);
-                        return STORE_FAILED;
-                }
-        }
-        char sql[64];
-        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
-        if (exec(s, sql, "could not upgrade the enquiry database") != STORE_OK) {
-                rollback_write(s);
-                return STORE_FAILED;
-        }
-        return commit_write(s, "could not upgrade the enquiry database", false);
+	if (begin_write(s) != STORE_OK)
+		return STORE_FAILED;
+	/* Read inside the write transaction: another process may have just
+	 * migrated the same file. */
+	int version;
+	if (pragma_int(s, "PRAGMA user_version", &version) != STORE_OK ||
+	    check_version(s, version) != STORE_OK) {
+		rollback_write(s);
+		return STORE_FAILED;
+	}
+	if (version == SCHEMA_VERSION) {
+		rollback_write(s);
+		return STORE_OK;
+	}
+	for (int v = version; v < SCHEMA_VERSION; v++) {
+		if (exec(s, migrations[v], "could not upgrade the enquiry database") != STORE_OK) {
+			rollback_write(s);
+			return STORE_FAILED;
+		}
+	}
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
+	if (exec(s, sql, "could not upgrade the enquiry database") != STORE_OK) {
+		rollback_write(s);
+		return STORE_FAILED;
+	}
+	return commit_write(s, "could not upgrade the enquiry database", false);
 }
 
 static enum store_status use_wal(struct store *s)
 {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
-                return fail_sqlite(s, "could not set up the enquiry database");
-        int rc = sqlite3_step(st);
-        bool wal = rc == SQLITE_ROW &&
-                   sqlite3_strnicmp((const char *)sqlite3_column_text(st, 0), "wal", 4) == 0;
-        if (rc != SQLITE_ROW)
-                fail_sqlite(s, "could not set up the enquiry database");
-        else if (!wal)
-                fail(s, "could not switch the enquiry database to write-ahead logging (is it on a "
-                        "network file system?)");
-        sqlite3_finalize(st);
-        return wal ? STORE_OK : STORE_FAILED;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
+		return fail_sqlite(s, "could not set up the enquiry database");
+	int rc = sqlite3_step(st);
+	bool wal = rc == SQLITE_ROW &&
+	           sqlite3_strnicmp((const char *)sqlite3_column_text(st, 0), "wal", 4) == 0;
+	if (rc != SQLITE_ROW)
+		fail_sqlite(s, "could not set up the enquiry database");
+	else if (!wal)
+		fail(s, "could not switch the enquiry database to write-ahead logging (is it on a "
+		        "network file system?)");
+	sqlite3_finalize(st);
+	return wal ? STORE_OK : STORE_FAILED;
 }
 
 static enum store_status open_lock_file(struct store *s)
 {
-        size_t n = strlen(s->path) + sizeof ".lock";
-        char *lock_path = malloc(n);
-        if (!lock_path)
-                return fail(s, "out of memory");
-        snprintf(lock_path, n, "%s.lock", s->path);
-        /* flock needs no write access: read-only lets every writer that may
-         * read the file share it, whoever created it. */
-        s->lock_fd = open(lock_path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
-        enum store_status status = STORE_OK;
-        if (s->lock_fd < 0)
-                status = fail(s, "could not open the lock file %s: %s", lock_path, strerror(errno));
-        free(lock_path);
-        return status;
+	size_t n = strlen(s->path) + sizeof ".lock";
+	char *lock_path = malloc(n);
+	if (!lock_path)
+		return fail(s, "out of memory");
+	snprintf(lock_path, n, "%s.lock", s->path);
+	/* flock needs no write access: read-only lets every writer that may
+	 * read the file share it, whoever created it. */
+	s->lock_fd = open(lock_path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+	enum store_status status = STORE_OK;
+	if (s->lock_fd < 0)
+		status = fail(s, "could not open the lock file %s: %s", lock_path, strerror(errno));
+	free(lock_path);
+	return status;
 }
 
 static enum store_status setup(struct store *s)
 {
-        if (!s->path[0])
-                return fail(s, "no enquiry database is configured (set enquiry_db in the config)");
-        if (s->mode == STORE_READ_ONLY) {
-                struct stat st;
-                if (stat(s->path, &st) != 0)
-                        return fail(s, "could not find the enquiry database: %s",
-                                    errno == ENOENT ? "there is no such file" : strerror(errno));
-        } else if (open_lock_file(s) != STORE_OK) {
-                return STORE_FAILED;
-        }
+	if (!s->path[0])
+		return fail(s, "no enquiry database is configured (set enquiry_db in the config)");
+	if (s->mode == STORE_READ_ONLY) {
+		struct stat st;
+		if (stat(s->path, &st) != 0)
+			return fail(s, "could not find the enquiry database: %s",
+			            errno == ENOENT ? "there is no such file" : strerror(errno));
+	} else if (open_lock_file(s) != STORE_OK) {
+		return STORE_FAILED;
+	}
 
-        int flags = s->mode == STORE_READ_ONLY ? SQLITE_OPEN_READONLY
-                                               : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-        if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK)
-                return fail_sqlite(s, "could not open the enquiry database");
-        sqlite3_extended_result_codes(s->db, 1);
-        /* A copied or altered file must not be able to run code through
-         * triggers or views, nor have its schema corrupted through us. */
-        if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
-            sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
-                return fail_sqlite(s, "could not set up the enquiry database");
-        if (exec(s,
-                 "PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON;"
-                 " PRAGMA secure_delete = ON; PRAGMA synchronous = FULL",
-                 "could not set up the enquiry database") != STORE_OK)
-                return STORE_FAILED;
+	int flags = s->mode == STORE_READ_ONLY ? SQLITE_OPEN_READONLY
+	                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK)
+		return fail_sqlite(s, "could not open the enquiry database");
+	sqlite3_extended_result_codes(s->db, 1);
+	/* A copied or altered file must not be able to run code through
+	 * triggers or views, nor have its schema corrupted through us. */
+	if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
+		return fail_sqlite(s, "could not set up the enquiry database");
+	if (exec(s,
+	         "PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON;"
+	         " PRAGMA secure_delete = ON; PRAGMA synchronous = FULL",
+	         "could not read the enquiry database") != STORE_OK)
+		return STORE_FAILED;
 
-        if (s->mode == STORE_READ_ONLY) {
-                int version;
-                if (pragma_int(s, "PRAGMA user_version", &version) != STORE_OK)
-                        return STORE_FAILED;
-                return check_version(s, version);
-        }
-        if (sqlite3_db_readonly(s->db, "main") == 1)
-                return fail(s, "the enquiry database can be read but not written; check the owner "
-                               "and permissions of the file and its directory");
-        if (lock_writes(s) != STORE_OK)
-                return STORE_FAILED;
-        enum store_status status = use_wal(s);
-        unlock_writes(s);
-        if (status != STORE_OK)
-                return status;
-        return migrate(s);
+	if (s->mode == STORE_READ_ONLY) {
+		int version;
+		if (pragma_int(s, "PRAGMA user_version", &version) != STORE_OK)
+			return STORE_FAILED;
+		return check_version(s, version);
+	}
+	if (sqlite3_db_readonly(s->db, "main") == 1)
+		return fail(s, "the enquiry database can be read but not written; check the owner "
+		               "and permissions of the file and its directory");
+	if (lock_writes(s) != STORE_OK)
+		return STORE_FAILED;
+	enum store_status status = use_wal(s);
+	unlock_writes(s);
+	if (status != STORE_OK)
+		return status;
+	return migrate(s);
 }
 
 enum store_status store_open(const char *path, enum store_mode mode, struct store **out)
 {
-        *out = NULL;
-        struct store *s = calloc(1, sizeof *s);
-        if (!s)
-                return STORE_FAILED;
-        s->mode = mode;
-        s->lock_fd = -1;
-        s->path = strdup(path ? path : "");
-        *out = s;
-        if (!s->path) {
-                snprintf(s->error, sizeof s->error,
-                         "out of memory while opening the enquiry database");
-                return STORE_FAILED;
-        }
-        return setup(s);
+	*out = NULL;
+	struct store *s = calloc(1, sizeof *s);
+	if (!s)
+		return STORE_FAILED;
+	s->mode = mode;
+	s->lock_fd = -1;
+	s->path = strdup(path ? path : "");
+	*out = s;
+	if (!s->path) {
+		snprintf(s->error, sizeof s->error,
+		         "out of memory while opening the enquiry database");
+		return STORE_FAILED;
+	}
+	return setup(s);
 }
 
 void store_close(struct store *s)
 {
-        if (!s)
-                return;
-        for (int i = 0; i < ST_COUNT; i++)
-                sqlite3_finalize(s->stmt[i]);
-        /* close_v2 never leaves the handle half-open, even if something is
-         * still pending. */
-        sqlite3_close_v2(s->db);
-        if (s->lock_fd >= 0)
-                close(s->lock_fd);
-        free(s->path);
-        free(s);
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	/* close_v2 never leaves the handle half-open, even if something is
+	 * still pending. */
+	sqlite3_close_v2(s->db);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	free(s->path);
+	free(s);
 }
 
 void store_new_ref(char out[16])
 {
-        static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-        /* randombytes needs the library set up; without it there is no safe
-         * randomness to be had at all. */
-        if (sodium_init() < 0)
-                abort();
-        size_t n = 0;
-        for (int i = 0; i < 8; i++) {
-                if (i == 4)
-                        out[n++] = '-';
-                out[n++] = alphabet[randombytes_uniform((uint32_t)(sizeof alphabet - 1))];
-        }
-        out[n] = '\0';
+	static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+	/* randombytes needs the library set up; without it there is no safe
+	 * randomness to be had at all. */
+	if (sodium_init() < 0)
+		abort();
+	size_t n = 0;
+	for (int i = 0; i < 8; i++) {
+		if (i == 4)
+			out[n++] = '-';
+		out[n++] = alphabet[randombytes_uniform((uint32_t)(sizeof alphabet - 1))];
+	}
+	out[n] = '\0';
 }
 
 enum store_status store_insert(struct store *s, const char *ref, const char *kind, const char *day,
                                const char *key_id, const void *sealed, size_t sealed_len)
 {
-        if (!valid_token(ref, sizeof((struct store_row *)0)->ref - 1))
-                return fail(s, "an enquiry reference must be 1 to 15 letters, digits or dashes");
-        if (!valid_kind(kind))
-                return fail(s, "an enquiry's kind must be \"contact\" or \"start\"");
-        if (!valid_day(day))
-                return fail(s, "an enquiry's day must be written YYYY-MM-DD");
-        if (!valid_token(key_id, sizeof((struct store_row *)0)->key_id - 1))
-                return fail(s, "a key id must be 1 to 31 letters or digits");
-        if (!sealed || sealed_len == 0 || sealed_len > INT_MAX)
-                return fail(s, "an enquiry's sealed bytes are missing or too large");
+	if (!valid_token(ref, sizeof((struct store_row *)0)->ref - 1))
+		return fail(s, "an enquiry reference must be 1 to 15 letters, digits or dashes");
+	if (!valid_kind(kind))
+		return fail(s, "an enquiry's kind must be \"contact\" or \"start\"");
+	if (!valid_day(day))
+		return fail(s, "an enquiry's day must be written YYYY-MM-DD");
+	if (!valid_token(key_id, sizeof((struct store_row *)0)->key_id - 1))
+		return fail(s, "a key id must be 1 to 31 letters or digits");
+	if (!sealed || sealed_len == 0 || sealed_len > INT_MAX)
+		return fail(s, "an enquiry's sealed bytes are missing or too large");
 
-        if (begin_write(s) != STORE_OK)
-                return STORE_FAILED;
-        sqlite3_stmt *st = statement(s, ST_INSERT);
-        if (!st) {
-                rollback_write(s);
-                return STORE_FAILED;
-        }
-        if (!bind_text(st, 1, ref) || !bind_text(st, 2, kind) || !bind_text(st, 3, day) ||
-            !bind_text(st, 4, key_id) ||
-            sqlite3_bind_blob64(st, 5, sealed, sealed_len, SQLITE_STATIC) != SQLITE_OK) {
-                fail_sqlite(s, "could not save the enquiry");
-                finish(st);
-                rollback_write(s);
-                return STORE_FAILED;
-        }
-        int rc = sqlite3_step(st);
-        enum store_status status = STORE_OK;
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-                fail(s, "the enquiry reference is already taken");
-                status = STORE_DUPLICATE;
-        } else if (rc != SQLITE_DONE) {
-                status = fail_sqlite(s, "could not save the enquiry");
-        }
-        finish(st);
-        if (status != STORE_OK) {
-                rollback_write(s);
-                return status;
-        }
-        return commit_write(s, "could not save the enquiry", false);
+	if (begin_write(s) != STORE_OK)
+		return STORE_FAILED;
+	sqlite3_stmt *st = statement(s, ST_INSERT);
+	if (!st) {
+		rollback_write(s);
+		return STORE_FAILED;
+	}
+	if (!bind_text(st, 1, ref) || !bind_text(st, 2, kind) || !bind_text(st, 3, day) ||
+	    !bind_text(st, 4, key_id) ||
+	    sqlite3_bind_blob64(st, 5, sealed, sealed_len, SQLITE_STATIC) != SQLITE_OK) {
+		fail_sqlite(s, "could not save the enquiry");
+		finish(st);
+		rollback_write(s);
+		return STORE_FAILED;
+	}
+	int rc = sqlite3_step(st);
+	enum store_status status = STORE_OK;
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		fail(s, "the enquiry reference is already taken");
+		status = STORE_DUPLICATE;
+	} else if (rc != SQLITE_DONE) {
+		status = fail_sqlite(s, "could not save the enquiry");
+	}
+	finish(st);
+	if (status != STORE_OK) {
+		rollback_write(s);
+		return status;
+	}
+	return commit_write(s, "could not save the enquiry", false);
 }
 
 /* Copies a text column into a fixed field; an altered row can hold anything,
  * so an overlong value is cut and a NUL inside ends it. */
 static void copy_column(char *dst, size_t size, sqlite3_stmt *st, int col)
 {
-        const unsigned char *text = sqlite3_column_text(st, col);
-        size_t n = text ? (size_t)sqlite3_column_bytes(st, col) : 0;
-        if (n >= size)
-                n = size - 1;
-        if (n)
-                memcpy(dst, text, n);
-        dst[n] = '\0';
+	const unsigned char *text = sqlite3_column_text(st, col);
+	size_t n = text ? (size_t)sqlite3_column_bytes(st, col) : 0;
+	if (n >= size)
+		n = size - 1;
+	if (n)
+		memcpy(dst, text, n);
+	dst[n] = '\0';
 }
 
 static void read_row(sqlite3_stmt *st, struct store_row *row)
 {
-        static unsigned char no_bytes[1];
-        memset(row, 0, sizeof *row);
-        row->id = sqlite3_column_int64(st, 0);
-        copy_column(row->ref, sizeof row->ref, st, 1);
-        copy_column(row->kind, sizeof row->kind, st, 2);
-        copy_column(row->day, sizeof row->day, st, 3);
-        copy_column(row->key_id, sizeof row->key_id, st, 4);
-        copy_column(row->status, sizeof row->status, st, 5);
-        const void *blob = sqlite3_column_blob(st, 6);
-        int n = sqlite3_column_bytes(st, 6);
-        row->sealed = blob && n > 0 ? (unsigned char *)blob : no_bytes;
-        row->sealed_len = blob && n > 0 ? (size_t)n : 0;
+	static unsigned char no_bytes[1];
+	memset(row, 0, sizeof *row);
+	row->id = sqlite3_column_int64(st, 0);
+	copy_column(row->ref, sizeof row->ref, st, 1);
+	copy_column(row->kind, sizeof row->kind, st, 2);
+	copy_column(row->day, sizeof row->day, st, 3);
+	copy_column(row->key_id, sizeof row->key_id, st, 4);
+	copy_column(row->status, sizeof row->status, st, 5);
+	const void *blob = sqlite3_column_blob(st, 6);
+	int n = sqlite3_column_bytes(st, 6);
+	row->sealed = blob && n > 0 ? (unsigned char *)blob : no_bytes;
+	row->sealed_len = blob && n > 0 ? (size_t)n : 0;
 }
 
 /* Steps a bound statement, handing each row to fn. */
@@ -513,128 +533,128 @@ static enum store_status step_rows(struct store *s, enum statement id,
                                    bool (*fn)(void *arg, const struct store_row *row), void *arg,
                                    long *rows)
 {
-        sqlite3_stmt *st = s->stmt[id];
-        *rows = 0;
-        s->stepping[id] = true;
-        enum store_status status = STORE_OK;
-        for (;;) {
-                int rc = sqlite3_step(st);
-                if (rc == SQLITE_DONE)
-                        break;
-                if (rc != SQLITE_ROW) {
-                        status = fail_sqlite(s, "could not read the enquiries");
-                        break;
-                }
-                struct store_row row;
-                read_row(st, &row);
-                (*rows)++;
-                if (!fn(arg, &row))
-                        break;
-        }
-        s->stepping[id] = false;
-        finish(st);
-        return status;
+	sqlite3_stmt *st = s->stmt[id];
+	*rows = 0;
+	s->stepping[id] = true;
+	enum store_status status = STORE_OK;
+	for (;;) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			status = fail_sqlite(s, "could not read the enquiries");
+			break;
+		}
+		struct store_row row;
+		read_row(st, &row);
+		(*rows)++;
+		if (!fn(arg, &row))
+			break;
+	}
+	s->stepping[id] = false;
+	finish(st);
+	return status;
 }
 
 enum store_status store_each(struct store *s, const struct store_filter *filter,
                              bool (*fn)(void *arg, const struct store_row *row), void *arg)
 {
-        const char *status = filter ? filter->status : NULL;
-        const char *kind = filter ? filter->kind : NULL;
-        const char *since = filter ? filter->since : NULL;
-        if (status && !valid_status(status))
-                return fail(s, "the status to list must be \"new\" or \"handled\"");
-        if (kind && !valid_kind(kind))
-                return fail(s, "the kind to list must be \"contact\" or \"start\"");
-        if (since && !valid_day(since))
-                return fail(s, "the first day to list must be written YYYY-MM-DD");
-        sqlite3_stmt *st = statement(s, ST_EACH);
-        if (!st)
-                return STORE_FAILED;
-        if (!bind_text(st, 1, status) || !bind_text(st, 2, kind) || !bind_text(st, 3, since)) {
-                fail_sqlite(s, "could not read the enquiries");
-                finish(st);
-                return STORE_FAILED;
-        }
-        long rows;
-        return step_rows(s, ST_EACH, fn, arg, &rows);
+	const char *status = filter ? filter->status : NULL;
+	const char *kind = filter ? filter->kind : NULL;
+	const char *since = filter ? filter->since : NULL;
+	if (status && !valid_status(status))
+		return fail(s, "the status to list must be \"new\" or \"handled\"");
+	if (kind && !valid_kind(kind))
+		return fail(s, "the kind to list must be \"contact\" or \"start\"");
+	if (since && !valid_day(since))
+		return fail(s, "the first day to list must be written YYYY-MM-DD");
+	sqlite3_stmt *st = statement(s, ST_EACH);
+	if (!st)
+		return STORE_FAILED;
+	if (!bind_text(st, 1, status) || !bind_text(st, 2, kind) || !bind_text(st, 3, since)) {
+		fail_sqlite(s, "could not read the enquiries");
+		finish(st);
+		return STORE_FAILED;
+	}
+	long rows;
+	return step_rows(s, ST_EACH, fn, arg, &rows);
 }
 
 enum store_status store_get(struct store *s, const char *ref,
                             bool (*fn)(void *arg, const struct store_row *row), void *arg)
 {
-        if (!ref)
-                return STORE_NOT_FOUND;
-        sqlite3_stmt *st = statement(s, ST_GET);
-        if (!st)
-                return STORE_FAILED;
-        if (!bind_text(st, 1, ref)) {
-                fail_sqlite(s, "could not read the enquiry");
-                finish(st);
-                return STORE_FAILED;
-        }
-        long rows;
-        enum store_status status = step_rows(s, ST_GET, fn, arg, &rows);
-        if (status == STORE_OK && rows == 0)
-                return STORE_NOT_FOUND;
-        return status;
+	if (!ref)
+		return STORE_NOT_FOUND;
+	sqlite3_stmt *st = statement(s, ST_GET);
+	if (!st)
+		return STORE_FAILED;
+	if (!bind_text(st, 1, ref)) {
+		fail_sqlite(s, "could not read the enquiry");
+		finish(st);
+		return STORE_FAILED;
+	}
+	long rows;
+	enum store_status status = step_rows(s, ST_GET, fn, arg, &rows);
+	if (status == STORE_OK && rows == 0)
+		return STORE_NOT_FOUND;
+	return status;
 }
 
 enum store_status store_set_status(struct store *s, const char *ref, const char *status)
 {
-        if (!valid_status(status))
-                return fail(s, "an enquiry's status must be \"new\" or \"handled\"");
-        if (!ref)
-                return STORE_NOT_FOUND;
-        if (begin_write(s) != STORE_OK)
-                return STORE_FAILED;
-        sqlite3_stmt *st = statement(s, ST_SET_STATUS);
-        if (!st) {
-                rollback_write(s);
-                return STORE_FAILED;
-        }
-        enum store_status result = STORE_OK;
-        if (!bind_text(st, 1, ref) || !bind_text(st, 2, status) || sqlite3_step(st) != SQLITE_DONE)
-                result = fail_sqlite(s, "could not change the enquiry's status");
-        else if (sqlite3_changes(s->db) == 0)
-                result = STORE_NOT_FOUND;
-        finish(st);
-        if (result != STORE_OK) {
-                rollback_write(s);
-                return result;
-        }
-        return commit_write(s, "could not change the enquiry's status", false);
+	if (!valid_status(status))
+		return fail(s, "an enquiry's status must be \"new\" or \"handled\"");
+	if (!ref)
+		return STORE_NOT_FOUND;
+	if (begin_write(s) != STORE_OK)
+		return STORE_FAILED;
+	sqlite3_stmt *st = statement(s, ST_SET_STATUS);
+	if (!st) {
+		rollback_write(s);
+		return STORE_FAILED;
+	}
+	enum store_status result = STORE_OK;
+	if (!bind_text(st, 1, ref) || !bind_text(st, 2, status) || sqlite3_step(st) != SQLITE_DONE)
+		result = fail_sqlite(s, "could not change the enquiry's status");
+	else if (sqlite3_changes(s->db) == 0)
+		result = STORE_NOT_FOUND;
+	finish(st);
+	if (result != STORE_OK) {
+		rollback_write(s);
+		return result;
+	}
+	return commit_write(s, "could not change the enquiry's status", false);
 }
 
 static enum store_status count_before(struct store *s, const char *day, long *count)
 {
-        sqlite3_stmt *st = statement(s, ST_COUNT_BEFORE);
-        if (!st)
-                return STORE_FAILED;
-        enum store_status status = STORE_OK;
-        if (!bind_text(st, 1, day) || sqlite3_step(st) != SQLITE_ROW)
-                status = fail_sqlite(s, "could not count the old enquiries");
-        else
-                *count = (long)sqlite3_column_int64(st, 0);
-        finish(st);
-        return status;
+	sqlite3_stmt *st = statement(s, ST_COUNT_BEFORE);
+	if (!st)
+		return STORE_FAILED;
+	enum store_status status = STORE_OK;
+	if (!bind_text(st, 1, day) || sqlite3_step(st) != SQLITE_ROW)
+		status = fail_sqlite(s, "could not count the old enquiries");
+	else
+		*count = (long)sqlite3_column_int64(st, 0);
+	finish(st);
+	return status;
 }
 
 static enum store_status checkpoint(struct store *s)
 {
-        sqlite3_stmt *st = statement(s, ST_CHECKPOINT);
-        if (!st)
-                return STORE_FAILED;
-        enum store_status status = STORE_OK;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                status = fail_sqlite(s, "could not clear the database's write-ahead log");
-        else if (sqlite3_column_int(st, 0) != 0)
-                status =
-                    fail(s, "the enquiries were deleted, but another program was reading the "
-                            "database so their bytes may remain in its write-ahead log; run the "
-                            "purge again when nobody else is using it");
-        finish(st);
-        return status;
+	sqlite3_stmt *st = statement(s, ST_CHECKPOINT);
+	if (!st)
+		return STORE_FAILED;
+	enum store_status status = STORE_OK;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		status = fail_sqlite(s, "could not clear the database's write-ahead log");
+	else if (sqlite3_column_int(st, 0) != 0)
+		status =
+		    fail(s, "the enquiries were deleted, but another program was reading the "
+		            "database so their bytes may remain in its write-ahead log; run the "
+		            "purge again when nobody else is using it");
+	finish(st);
+	return status;
 }
 
 /* Takes deleted bytes out of the file and the WAL: with secure_delete the
@@ -643,149 +663,149 @@ static enum store_status checkpoint(struct store *s)
  * last checkpoint empties the WAL that VACUUM wrote through. */
 static enum store_status reclaim(struct store *s)
 {
-        if (checkpoint(s) != STORE_OK)
-                return STORE_FAILED;
-        if (exec(s, "VACUUM", "could not compact the enquiry database") != STORE_OK)
-                return STORE_FAILED;
-        return checkpoint(s);
+	if (checkpoint(s) != STORE_OK)
+		return STORE_FAILED;
+	if (exec(s, "VACUUM", "could not compact the enquiry database") != STORE_OK)
+		return STORE_FAILED;
+	return checkpoint(s);
 }
 
 enum store_status store_purge(struct store *s, const char *before_day, bool dry_run, long *deleted)
 {
-        *deleted = 0;
-        if (!valid_day(before_day))
-                return fail(s, "the day to purge before must be written YYYY-MM-DD");
-        if (dry_run)
-                return count_before(s, before_day, deleted);
+	*deleted = 0;
+	if (!valid_day(before_day))
+		return fail(s, "the day to purge before must be written YYYY-MM-DD");
+	if (dry_run)
+		return count_before(s, before_day, deleted);
 
-        if (begin_write(s) != STORE_OK)
-                return STORE_FAILED;
-        sqlite3_stmt *st = statement(s, ST_DELETE_BEFORE);
-        if (!st) {
-                rollback_write(s);
-                return STORE_FAILED;
-        }
-        enum store_status status = STORE_OK;
-        if (!bind_text(st, 1, before_day) || sqlite3_step(st) != SQLITE_DONE)
-                status = fail_sqlite(s, "could not delete the old enquiries");
-        long count = sqlite3_changes(s->db);
-        finish(st);
-        if (status != STORE_OK) {
-                rollback_write(s);
-                return status;
-        }
-        /* Keep the lock: no new row may land in the WAL while it is emptied. */
-        if (commit_write(s, "could not delete the old enquiries", true) != STORE_OK)
-                return STORE_FAILED;
-        *deleted = count;
-        status = reclaim(s);
-        unlock_writes(s);
-        return status;
+	if (begin_write(s) != STORE_OK)
+		return STORE_FAILED;
+	sqlite3_stmt *st = statement(s, ST_DELETE_BEFORE);
+	if (!st) {
+		rollback_write(s);
+		return STORE_FAILED;
+	}
+	enum store_status status = STORE_OK;
+	if (!bind_text(st, 1, before_day) || sqlite3_step(st) != SQLITE_DONE)
+		status = fail_sqlite(s, "could not delete the old enquiries");
+	long count = sqlite3_changes(s->db);
+	finish(st);
+	if (status != STORE_OK) {
+		rollback_write(s);
+		return status;
+	}
+	/* Keep the lock: no new row may land in the WAL while it is emptied. */
+	if (commit_write(s, "could not delete the old enquiries", true) != STORE_OK)
+		return STORE_FAILED;
+	*deleted = count;
+	status = reclaim(s);
+	unlock_writes(s);
+	return status;
 }
 
 enum store_status store_meta_get(struct store *s, const char *key, char *value, size_t len)
 {
-        if (!key || !value || len == 0)
-                return fail(s, "no place was given for a bookkeeping value");
-        sqlite3_stmt *st = statement(s, ST_META_GET);
-        if (!st)
-                return STORE_FAILED;
-        enum store_status status = STORE_OK;
-        int rc = bind_text(st, 1, key) ? sqlite3_step(st) : SQLITE_ERROR;
-        if (rc == SQLITE_DONE) {
-                status = STORE_NOT_FOUND;
-        } else if (rc != SQLITE_ROW) {
-                status = fail_sqlite(s, "could not read the tool's bookkeeping");
-        } else {
-                const unsigned char *text = sqlite3_column_text(st, 0);
-                size_t n = text ? (size_t)sqlite3_column_bytes(st, 0) : 0;
-                if (n >= len) {
-                        status =
-                            fail(s, "a bookkeeping value in the database is longer than expected");
-                } else {
-                        if (n)
-                                memcpy(value, text, n);
-                        value[n] = '\0';
-                }
-        }
-        finish(st);
-        return status;
+	if (!key || !value || len == 0)
+		return fail(s, "no place was given for a bookkeeping value");
+	sqlite3_stmt *st = statement(s, ST_META_GET);
+	if (!st)
+		return STORE_FAILED;
+	enum store_status status = STORE_OK;
+	int rc = bind_text(st, 1, key) ? sqlite3_step(st) : SQLITE_ERROR;
+	if (rc == SQLITE_DONE) {
+		status = STORE_NOT_FOUND;
+	} else if (rc != SQLITE_ROW) {
+		status = fail_sqlite(s, "could not read the tool's bookkeeping");
+	} else {
+		const unsigned char *text = sqlite3_column_text(st, 0);
+		size_t n = text ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+		if (n >= len) {
+			status =
+			    fail(s, "a bookkeeping value in the database is longer than expected");
+		} else {
+			if (n)
+				memcpy(value, text, n);
+			value[n] = '\0';
+		}
+	}
+	finish(st);
+	return status;
 }
 
 enum store_status store_meta_set(struct store *s, const char *key, const char *value)
 {
-        if (!key || !value)
-                return fail(s, "a bookkeeping key and value are both needed");
-        if (begin_write(s) != STORE_OK)
-                return STORE_FAILED;
-        sqlite3_stmt *st = statement(s, ST_META_SET);
-        if (!st) {
-                rollback_write(s);
-                return STORE_FAILED;
-        }
-        enum store_status status = STORE_OK;
-        if (!bind_text(st, 1, key) || !bind_text(st, 2, value) || sqlite3_step(st) != SQLITE_DONE)
-                status = fail_sqlite(s, "could not save the tool's bookkeeping");
-        finish(st);
-        if (status != STORE_OK) {
-                rollback_write(s);
-                return status;
-        }
-        return commit_write(s, "could not save the tool's bookkeeping", false);
+	if (!key || !value)
+		return fail(s, "a bookkeeping key and value are both needed");
+	if (begin_write(s) != STORE_OK)
+		return STORE_FAILED;
+	sqlite3_stmt *st = statement(s, ST_META_SET);
+	if (!st) {
+		rollback_write(s);
+		return STORE_FAILED;
+	}
+	enum store_status status = STORE_OK;
+	if (!bind_text(st, 1, key) || !bind_text(st, 2, value) || sqlite3_step(st) != SQLITE_DONE)
+		status = fail_sqlite(s, "could not save the tool's bookkeeping");
+	finish(st);
+	if (status != STORE_OK) {
+		rollback_write(s);
+		return status;
+	}
+	return commit_write(s, "could not save the tool's bookkeeping", false);
 }
 
 static enum store_status copy_into(struct store *s, sqlite3 *dest, const char *dest_path)
 {
-        if (sqlite3_exec(dest, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK)
-                return fail(s, "could not write the backup %s: %s", dest_path,
-                            sqlite3_errmsg(dest));
-        sqlite3_backup *backup = sqlite3_backup_init(dest, "main", s->db, "main");
-        if (!backup)
-                return fail(s, "could not start the backup to %s: %s", dest_path,
-                            sqlite3_errmsg(dest));
-        /* One step copies a single snapshot; WAL lets writers go on meanwhile,
-         * so BUSY can only come from a passing checkpoint or VACUUM. */
-        int rc;
-        int tries = 0;
-        do {
-                rc = sqlite3_backup_step(backup, -1);
-                if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-                        sqlite3_sleep(100);
-        } while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && ++tries < BACKUP_RETRIES);
-        int finish_rc = sqlite3_backup_finish(backup);
-        if (rc != SQLITE_DONE || finish_rc != SQLITE_OK)
-                return fail(s, "could not copy the enquiry database to %s: %s", dest_path,
-                            rc == SQLITE_DONE ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));
-        /* The copy inherits WAL mode; a backup should be one self-contained file. */
-        if (sqlite3_exec(dest, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK)
-                return fail(s, "could not finish the backup %s: %s", dest_path,
-                            sqlite3_errmsg(dest));
-        return STORE_OK;
+	if (sqlite3_exec(dest, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK)
+		return fail_backup(s, "could not write the backup %s: %s", dest_path,
+		                   sqlite3_errmsg(dest));
+	sqlite3_backup *backup = sqlite3_backup_init(dest, "main", s->db, "main");
+	if (!backup)
+		return fail_backup(s, "could not start the backup to %s: %s", dest_path,
+		                   sqlite3_errmsg(dest));
+	/* One step copies a single snapshot; WAL lets writers go on meanwhile,
+	 * so BUSY can only come from a passing checkpoint or VACUUM. */
+	int rc;
+	int tries = 0;
+	do {
+		rc = sqlite3_backup_step(backup, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(100);
+	} while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && ++tries < BACKUP_RETRIES);
+	int finish_rc = sqlite3_backup_finish(backup);
+	if (rc != SQLITE_DONE || finish_rc != SQLITE_OK)
+		return fail_backup(s, "could not copy the enquiry database to %s: %s", dest_path,
+		                   rc == SQLITE_DONE ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));
+	/* The copy inherits WAL mode; a backup should be one self-contained file. */
+	if (sqlite3_exec(dest, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail_backup(s, "could not finish the backup %s: %s", dest_path,
+		                   sqlite3_errmsg(dest));
+	return STORE_OK;
 }
 
 enum store_status store_backup(struct store *s, const char *dest_path)
 {
-        if (!dest_path || !dest_path[0])
-                return fail(s, "no file was named for the backup");
-        /* Never write over anything, least of all the live database. */
-        int fd = open(dest_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return fail(s, "could not create the backup file %s: %s", dest_path,
-                            errno == EEXIST ? "a file of that name already exists"
-                                            : strerror(errno));
-        close(fd);
+	if (!dest_path || !dest_path[0])
+		return fail_backup(s, "no file was named for the backup");
+	/* Never write over anything, least of all the live database. */
+	int fd = open(dest_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return fail_backup(s, "could not create the backup file %s: %s", dest_path,
+		                   errno == EEXIST ? "a file of that name already exists"
+		                                   : strerror(errno));
+	close(fd);
 
-        sqlite3 *dest = NULL;
-        enum store_status status;
-        if (sqlite3_open_v2(dest_path, &dest, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-                status = fail(s, "could not open the backup file %s: %s", dest_path,
-                              dest ? sqlite3_errmsg(dest) : "out of memory");
-        else
-                status = copy_into(s, dest, dest_path);
-        if (sqlite3_close(dest) != SQLITE_OK && status == STORE_OK)
-                status =
-                    fail(s, "could not finish the backup %s: %s", dest_path, sqlite3_errmsg(dest));
-        if (status != STORE_OK)
-                unlink(dest_path);
-        return status;
+	sqlite3 *dest = NULL;
+	enum store_status status;
+	if (sqlite3_open_v2(dest_path, &dest, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		status = fail_backup(s, "could not open the backup file %s: %s", dest_path,
+		                     dest ? sqlite3_errmsg(dest) : "out of memory");
+	else
+		status = copy_into(s, dest, dest_path);
+	if (sqlite3_close(dest) != SQLITE_OK && status == STORE_OK)
+		status = fail_backup(s, "could not finish the backup %s: %s", dest_path,
+		                     sqlite3_errmsg(dest));
+	if (status != STORE_OK)
+		unlink(dest_path);
+	return status;
 }

@@ -48,6 +48,8 @@ struct store_filter {
 	const char *since;  /* YYYY-MM-DD or NULL */
 };
 
+/* On failure *out may still hold a handle so that store_error() can say why:
+ * the caller closes it. store_error(NULL) and store_close(NULL) are safe. */
 enum store_status store_open(const char *path, enum store_mode mode, struct store **out);
 /* The last SQLite or system error, in words, for the edge to report. */
 const char *store_error(const struct store *s);

@@ -1,0 +1,2334 @@
+/*
+ * enquiries: the staff's tool for reading and keeping the sealed enquiries.
+ *
+ * Staff are not programmers: every message is a whole sentence that says
+ * what happened and what to do, and any failure exits non-zero. Everything
+ * that came out of an envelope or the database is untrusted: whatever is
+ * printed for a person goes through put_safe() so that no enquiry can drive
+ * the terminal, and plaintext is wiped as soon as it has been written out.
+ * See enquiries.1 for the commands.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "buf.h"
+#include "config.h"
+#include "envelope.h"
+#include "forms.h"
+#include "keyring.h"
+#include "seal.h"
+#include "store.h"
+
+#define DEFAULT_CONFIG "/etc/clinic/site.conf"
+#define EXIT_OK 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+#define PASSPHRASE_MAX 1024
+#define PASSPHRASE_MIN 8
+#define PASSPHRASE_TRIES 3
+#define PLAIN_LIMIT (4u << 20)  /* more than ENVELOPE_MAX_FIELDS full values */
+#define SEALED_LIMIT (8u << 20) /* the largest padded bucket that can hold them */
+#define OUTPUT_LIMIT (16u << 20)
+#define PREVIEW_COLUMNS 60
+#define NAME_COLUMNS 24
+#define WRAP_COLUMNS 76
+#define PURGE_DAYS_MAX 36500
+#define NOTIFIED_KEY "notified_up_to"
+
+static const char ref_alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+/* --- writing out --------------------------------------------------------- */
+
+static bool utf8_terminal_widths;
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Decodes one UTF-8 sequence strictly (no overlongs, surrogates or values
+ * past U+10FFFF); returns its length, or 0 if the bytes are not one. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	if (n == 0)
+		return 0;
+	unsigned char c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	size_t len;
+	uint32_t min;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+		min = 0x80;
+		*cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		min = 0x800;
+		*cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		min = 0x10000;
+		*cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3F);
+	}
+	if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+/* Code points that could move the cursor, change colours, retitle the
+ * window, or reorder what a person sees. */
+static bool drives_terminal(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C ||
+	       cp == 0x200E || cp == 0x200F || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+enum newlines {
+	NEWLINES_REPLACE, /* a newline is as suspect as any other control */
+	NEWLINES_KEEP,    /* the body of a message */
+	NEWLINES_SPACE,   /* a one-line preview of a message */
+};
+
+/* Appends s as text that cannot drive a terminal: controls, bidi overrides
+ * and invalid UTF-8 become U+FFFD, a tab a space. */
+static void put_safe(struct buf *out, const char *s, size_t n, enum newlines newlines)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		uint32_t cp = 0;
+		size_t len = utf8_decode(p + i, n - i, &cp);
+		if (len == 0) {
+			buf_puts(out, replacement);
+			i++;
+			continue;
+		}
+		if (cp == '\t' || (cp == '\n' && newlines == NEWLINES_SPACE))
+			buf_putc(out, ' ');
+		else if (cp == '\n' && newlines == NEWLINES_KEEP)
+			buf_putc(out, '\n');
+		else if (drives_terminal(cp))
+			buf_puts(out, replacement);
+		else
+			buf_append(out, p + i, len);
+		i += len;
+	}
+}
+
+static void put_safe_str(struct buf *out, const char *s)
+{
+	put_safe(out, s, strlen(s), NEWLINES_REPLACE);
+}
+
+static int code_point_width(uint32_t cp)
+{
+	if (!utf8_terminal_widths)
+		return 1;
+	int w = wcwidth((wchar_t)cp);
+	return w < 0 ? 1 : w;
+}
+
+/* The width on screen of text that put_safe() produced (valid UTF-8). */
+static int text_width(const char *s, size_t n)
+{
+	int width = 0;
+	size_t i = 0;
+	while (i < n) {
+		uint32_t cp = 0;
+		size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (len == 0)
+			len = 1;
+		width += code_point_width(cp);
+		i += len;
+	}
+	return width;
+}
+
+/* Appends safe text cut to fit columns (with an ellipsis when cut), padded
+ * with spaces to columns when pad is set. */
+static void put_fitted(struct buf *out, const char *safe, size_t n, int columns, bool pad)
+{
+	int width = text_width(safe, n);
+	int room = width <= columns ? columns : columns - 1;
+	int used = 0;
+	size_t i = 0;
+	while (i < n) {
+		uint32_t cp = 0;
+		size_t len = utf8_decode((const unsigned char *)safe + i, n - i, &cp);
+		if (len == 0)
+			len = 1;
+		int w = code_point_width(cp);
+		if (used + w > room)
+			break;
+		buf_append(out, safe + i, len);
+		used += w;
+		i += len;
+	}
+	if (i < n) {
+		buf_puts(out, "\xE2\x80\xA6"); /* U+2026 */
+		used++;
+	}
+	while (pad && used++ < columns)
+		buf_putc(out, ' ');
+}
+
+/* Untrusted text, made safe and fitted into a column. */
+static void put_column(struct buf *out, const char *s, size_t n, int columns, bool pad)
+{
+	struct buf safe;
+	buf_init(&safe, OUTPUT_LIMIT);
+	put_safe(&safe, s, n, NEWLINES_SPACE);
+	/* Runs of white space in a preview would only waste its few columns. */
+	size_t j = 0;
+	for (size_t i = 0; i < safe.len; i++)
+		if (safe.data[i] != ' ' || (j > 0 && safe.data[j - 1] != ' '))
+			safe.data[j++] = safe.data[i];
+	while (j > 0 && safe.data[j - 1] == ' ')
+		j--;
+	put_fitted(out, safe.data ? safe.data : "", j, columns, pad);
+	buf_wipe(&safe);
+}
+
+/* Writes the buffer to standard output and wipes it: it may hold plaintext. */
+static bool emit(struct buf *b)
+{
+	bool ok = !b->failed && write_all(STDOUT_FILENO, b->data ? b->data : "", b->len);
+	int saved_errno = errno;
+	bool too_big = b->failed;
+	buf_wipe(b);
+	buf_init(b, OUTPUT_LIMIT);
+	if (!ok) {
+		const char *why =
+		    too_big ? "an enquiry was too large to print" : strerror(saved_errno);
+		char line[300];
+		int n = snprintf(line, sizeof line, "enquiries: Could not write the output (%s).\n",
+		                 why);
+		(void)write_all(STDERR_FILENO, line, n > 0 ? (size_t)n : 0);
+	}
+	return ok;
+}
+
+/* A sentence for the person at the keyboard, on standard error. Anything
+ * interpolated may come from a file or the database, so it is made safe. */
+__attribute__((format(printf, 1, 2))) static void complain(const char *fmt, ...)
+{
+	struct buf text, line;
+	buf_init(&text, 64 * 1024);
+	buf_init(&line, 256 * 1024);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	buf_puts(&line, "enquiries: ");
+	put_safe(&line, text.data ? text.data : "", text.len, NEWLINES_KEEP);
+	buf_putc(&line, '\n');
+	if (!line.failed)
+		(void)write_all(STDERR_FILENO, line.data, line.len);
+	buf_wipe(&text);
+	buf_wipe(&line);
+}
+
+/* A sentence of the tool's own on standard output. */
+__attribute__((format(printf, 1, 2))) static bool say(const char *fmt, ...)
+{
+	struct buf text, line;
+	buf_init(&text, 64 * 1024);
+	buf_init(&line, OUTPUT_LIMIT);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	put_safe(&line, text.data ? text.data : "", text.len, NEWLINES_KEEP);
+	buf_putc(&line, '\n');
+	buf_wipe(&text);
+	return emit(&line);
+}
+
+static const char *plural(long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* --- the command line ---------------------------------------------------- */
+
+enum option_id {
+	OPT_CONFIG,
+	OPT_DB,
+	OPT_PASSPHRASE_FILE,
+	OPT_NEW_PASSPHRASE_FILE,
+	OPT_STATUS,
+	OPT_KIND,
+	OPT_SINCE,
+	OPT_JSON,
+	OPT_FORMAT,
+	OPT_OLDER_THAN,
+	OPT_DRY_RUN,
+	OPT_HELP,
+	OPT_COUNT
+};
+
+#define BIT(id) (1u << (id))
+#define GLOBAL_OPTIONS (BIT(OPT_CONFIG) | BIT(OPT_DB) | BIT(OPT_PASSPHRASE_FILE) | BIT(OPT_HELP))
+#define FILTER_OPTIONS (BIT(OPT_STATUS) | BIT(OPT_KIND) | BIT(OPT_SINCE))
+
+static const struct {
+	const char *name;
+	bool takes_value;
+} option_rules[OPT_COUNT] = {
+    [OPT_CONFIG] = {"config", true},
+    [OPT_DB] = {"db", true},
+    [OPT_PASSPHRASE_FILE] = {"passphrase-file", true},
+    [OPT_NEW_PASSPHRASE_FILE] = {"new-passphrase-file", true},
+    [OPT_STATUS] = {"status", true},
+    [OPT_KIND] = {"kind", true},
+    [OPT_SINCE] = {"since", true},
+    [OPT_JSON] = {"json", false},
+    [OPT_FORMAT] = {"format", true},
+    [OPT_OLDER_THAN] = {"older-than", true},
+    [OPT_DRY_RUN] = {"dry-run", false},
+    [OPT_HELP] = {"help", false},
+};
+
+#define MAX_ARGS 4
+
+struct options {
+	const char *value[OPT_COUNT];
+	unsigned given;
+	const char *command;
+	const char *args[MAX_ARGS];
+	size_t nargs;
+};
+
+static bool has(const struct options *o, enum option_id id)
+{
+	return (o->given & BIT(id)) != 0;
+}
+
+static const char usage_text[] =
+    "Usage: enquiries [--config FILE] [--db FILE] [--passphrase-file FILE] COMMAND ...\n"
+    "\n"
+    "Reading enquiries (these ask for the passphrase):\n"
+    "  list [--status new|handled|all] [--kind contact|start] [--since YYYY-MM-DD] [--json]\n"
+    "                      one line per enquiry, oldest first\n"
+    "  show REF            the whole of one enquiry\n"
+    "  export --format csv|json [--status ...] [--kind ...] [--since ...]\n"
+    "                      every field of every enquiry, for a spreadsheet or program\n"
+    "  verify              check that every enquiry opens and matches its record\n"
+    "\n"
+    "Keeping them (no passphrase needed):\n"
+    "  mark REF handled|new   record that an enquiry has been dealt with (or not)\n"
+    "  stats                  how many there are, by form, status and day\n"
+    "  purge [--older-than DAYS] [--dry-run]\n"
+    "                         delete enquiries older than DAYS (default: retention_days)\n"
+    "  backup FILE            copy the database, still sealed, to a new FILE\n"
+    "  notify                 email notify_to if new enquiries came in since the last notice\n"
+    "\n"
+    "Keys:\n"
+    "  init                the first time: make the keyring and the public key\n"
+    "  passwd [--new-passphrase-file FILE]   change the passphrase\n"
+    "  rotate              make a new key for new enquiries (old ones stay readable)\n"
+    "\n"
+    "Options:\n"
+    "  --config FILE           the site configuration (default " DEFAULT_CONFIG ")\n"
+    "  --db FILE               work on this database instead of enquiry_db (e.g. a copy)\n"
+    "  --passphrase-file FILE  read the passphrase from the first line of FILE\n"
+    "                          instead of asking for it\n"
+    "  --help                  this text\n"
+    "\n"
+    "See `man enquiries` for more.\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	complain("%s Run `enquiries --help` to see how to use it.", text);
+	return EXIT_USAGE;
+}
+
+/* Returns EXIT_OK or EXIT_USAGE (after saying what is wrong). */
+static int parse_command_line(int argc, char **argv, struct options *o)
+{
+	memset(o, 0, sizeof *o);
+	bool options_done = false;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!options_done && strcmp(arg, "--") == 0) {
+			options_done = true;
+			continue;
+		}
+		if (!options_done && arg[0] == '-' && arg[1] != '\0') {
+			if (strcmp(arg, "-h") == 0)
+				arg = "--help";
+			if (strncmp(arg, "--", 2) != 0)
+				return usage_error("There is no option %s.", arg);
+			const char *name = arg + 2;
+			const char *eq = strchr(name, '=');
+			size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+			int id = 0;
+			while (id < OPT_COUNT &&
+			       (strlen(option_rules[id].name) != name_len ||
+			        strncmp(option_rules[id].name, name, name_len) != 0))
+				id++;
+			if (id == OPT_COUNT)
+				return usage_error("There is no option --%.*s.", (int)name_len,
+				                   name);
+			if (has(o, (enum option_id)id))
+				return usage_error("The option --%s was given twice.",
+				                   option_rules[id].name);
+			const char *value = NULL;
+			if (option_rules[id].takes_value) {
+				if (eq)
+					value = eq + 1;
+				else if (i + 1 < argc)
+					value = argv[++i];
+				else
+					return usage_error(
+					    "The option --%s needs a value after it.",
+					    option_rules[id].name);
+			} else if (eq) {
+				return usage_error("The option --%s takes no value.",
+				                   option_rules[id].name);
+			}
+			o->given |= BIT(id);
+			o->value[id] = value;
+			continue;
+		}
+		if (!o->command)
+			o->command = arg;
+		else if (o->nargs < MAX_ARGS)
+			o->args[o->nargs++] = arg;
+		else
+			return usage_error("There are too many words after the command %s.",
+			                   o->command);
+	}
+	return EXIT_OK;
+}
+
+static bool valid_date(const char *s)
+{
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	struct tm tm = {0};
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	int year = tm.tm_year, month = tm.tm_mon, day = tm.tm_mday;
+	time_t t = timegm(&tm);
+	/* timegm normalises 2026-02-30 into March: a changed date was not real. */
+	return t != (time_t)-1 && tm.tm_year == year && tm.tm_mon == month && tm.tm_mday == day;
+}
+
+/* --- the run's shared state --------------------------------------------- */
+
+struct context {
+	const struct options *opt;
+	struct config cfg;
+	bool cfg_loaded;
+	const char *db_path;
+	struct keyring keyring;
+	char *passphrase; /* sodium_malloc'd while the keyring is loaded */
+	bool interactive; /* the passphrase comes from the terminal */
+};
+
+/* --- passphrases ---------------------------------------------------------- */
+
+static int tty_fd = -1;
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_echo_off;
+
+static void restore_terminal_and_stop(int sig)
+{
+	if (tty_echo_off) {
+		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+		ssize_t ignored = write(tty_fd, "\n", 1);
+		(void)ignored;
+	}
+	raise(sig); /* SA_RESETHAND: now with the default action */
+}
+
+static const int prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define NPROMPT_SIGNALS (sizeof prompt_signals / sizeof prompt_signals[0])
+
+static char *new_secret(void)
+{
+	char *p = sodium_malloc(PASSPHRASE_MAX + 2);
+	if (p)
+		memset(p, 0, PASSPHRASE_MAX + 2);
+	else
+		complain("There is not enough memory to hold the passphrase.");
+	return p;
+}
+
+static void free_secret(char *p)
+{
+	if (p) {
+		sodium_memzero(p, PASSPHRASE_MAX + 2);
+		sodium_free(p);
+	}
+}
+
+/* Reads one line from the terminal with echo off. */
+static char *ask_terminal(const char *prompt)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		complain(
+		    "This needs the passphrase, but there is no terminal to ask for it on. Run "
+		    "it in a terminal, or give the passphrase in a file with --passphrase-file "
+		    "FILE.");
+		return NULL;
+	}
+	struct termios quiet;
+	if (tcgetattr(fd, &tty_saved) != 0) {
+		complain("Could not ask for the passphrase (%s). Give it with --passphrase-file "
+		         "FILE instead.",
+		         strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	char *secret = new_secret();
+	if (!secret) {
+		close(fd);
+		return NULL;
+	}
+	quiet = tty_saved;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+	quiet.c_lflag |= ECHONL | ICANON;
+
+	struct sigaction restore = {0}, previous[NPROMPT_SIGNALS];
+	restore.sa_handler = restore_terminal_and_stop;
+	restore.sa_flags = SA_RESETHAND;
+	sigemptyset(&restore.sa_mask);
+	for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
+		sigaction(prompt_signals[i], &restore, &previous[i]);
+	tty_fd = fd;
+
+	bool ok = write_all(fd, prompt, strlen(prompt)) && tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	if (ok)
+		tty_echo_off = 1;
+	size_t n = 0;
+	bool too_long = false, ended = false;
+	while (ok && !ended) {
+		char c;
+		ssize_t r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ended = r == 0;
+			ok = r == 0;
+			break;
+		}
+		if (c == '\n' || c == '\r')
+			break;
+		if (n < PASSPHRASE_MAX)
+			secret[n++] = c;
+		else
+			too_long = true;
+	}
+	int saved_errno = errno;
+	if (tty_echo_off)
+		tcsetattr(fd, TCSAFLUSH, &tty_saved);
+	tty_echo_off = 0;
+	for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
+		sigaction(prompt_signals[i], &previous[i], NULL);
+	tty_fd = -1;
+	close(fd);
+	secret[n] = '\0';
+
+	if (!ok) {
+		complain("Could not read the passphrase from the terminal (%s).",
+		         strerror(saved_errno));
+	} else if (ended && n == 0) {
+		complain("No passphrase was typed, so nothing was done.");
+		ok = false;
+	} else if (too_long) {
+		complain("That passphrase is longer than %d characters, which is more than this "
+		         "tool accepts.",
+		         PASSPHRASE_MAX);
+		ok = false;
+	}
+	if (!ok) {
+		free_secret(secret);
+		return NULL;
+	}
+	return secret;
+}
+
+/* The first line of path. */
+static char *read_secret_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		complain("Could not open the passphrase file %s (%s).", path, strerror(errno));
+		return NULL;
+	}
+	char *secret = new_secret();
+	if (!secret) {
+		close(fd);
+		return NULL;
+	}
+	size_t n = 0;
+	bool ok = true;
+	while (n < PASSPHRASE_MAX + 1) {
+		ssize_t r = read(fd, secret + n, PASSPHRASE_MAX + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			complain("Could not read the passphrase file %s (%s).", path,
+			         strerror(errno));
+			ok = false;
+			break;
+		}
+		if (r == 0 || memchr(secret + n, '\n', (size_t)r)) {
+			n += (size_t)r;
+			break;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	char *newline = ok ? memchr(secret, '\n', n) : NULL;
+	size_t len = newline ? (size_t)(newline - secret) : n;
+	if (len > 0 && secret[len - 1] == '\r')
+		len--;
+	if (ok && len > PASSPHRASE_MAX) {
+		complain("The first line of the passphrase file %s is longer than %d characters.",
+		         path, PASSPHRASE_MAX);
+		ok = false;
+	}
+	if (ok && memchr(secret, '\0', len)) {
+		complain("The passphrase file %s holds a NUL byte; a passphrase is text.", path);
+		ok = false;
+	}
+	if (ok && len == 0) {
+		complain("The passphrase file %s is empty.", path);
+		ok = false;
+	}
+	if (!ok) {
+		free_secret(secret);
+		return NULL;
+	}
+	sodium_memzero(secret + len, PASSPHRASE_MAX + 2 - len);
+	return secret;
+}
+
+static char *current_passphrase(struct context *ctx)
+{
+	const char *file = ctx->opt->value[OPT_PASSPHRASE_FILE];
+	ctx->interactive = file == NULL;
+	return file ? read_secret_file(file) : ask_terminal("Passphrase: ");
+}
+
+static bool long_enough(const char *secret)
+{
+	if (strlen(secret) >= PASSPHRASE_MIN)
+		return true;
+	complain("A new passphrase must be at least %d characters long; a few words are better "
+	         "still.",
+	         PASSPHRASE_MIN);
+	return false;
+}
+
+/* A new passphrase from file, or asked twice on the terminal. */
+static char *new_passphrase(const char *file)
+{
+	if (file) {
+		char *secret = read_secret_file(file);
+		if (secret && !long_enough(secret)) {
+			free_secret(secret);
+			return NULL;
+		}
+		return secret;
+	}
+	for (int attempt = 1; attempt <= PASSPHRASE_TRIES; attempt++) {
+		char *first = ask_terminal("New passphrase: ");
+		if (!first)
+			return NULL;
+		if (!long_enough(first)) {
+			free_secret(first);
+			continue;
+		}
+		char *again = ask_terminal("The same passphrase again: ");
+		if (!again) {
+			free_secret(first);
+			return NULL;
+		}
+		bool same = strlen(first) == strlen(again) &&
+		            sodium_memcmp(first, again, strlen(first)) == 0;
+		free_secret(again);
+		if (same)
+			return first;
+		free_secret(first);
+		complain("The two passphrases were not the same. Please type them again.");
+	}
+	complain("No new passphrase was set. Nothing was changed.");
+	return NULL;
+}
+
+/* --- configuration and keys ---------------------------------------------- */
+
+/* what completes "The configuration does not say ...". */
+static bool configured(const struct context *ctx, const char *value, const char *key,
+                       const char *what)
+{
+	if (value && value[0])
+		return true;
+	complain("The configuration %s does not say %s: add a line `%s = ...` to it.",
+	         ctx->opt->value[OPT_CONFIG] ? ctx->opt->value[OPT_CONFIG] : DEFAULT_CONFIG, what,
+	         key);
+	return false;
+}
+
+static void report_keyring(enum keyring_status status, const char *path, bool from_file)
+{
+	switch (status) {
+	case KEYRING_OK:
+		break;
+	case KEYRING_MISSING:
+		complain("There is no keyring at %s. Make one with `enquiries init`, or check "
+		         "secret_key in the configuration.",
+		         path);
+		break;
+	case KEYRING_EXISTS:
+		complain(
+		    "A keyring already exists at %s, so nothing was changed. Its keys are "
+		    "needed to read the enquiries sealed to them: to change the passphrase use "
+		    "`enquiries passwd`, to make a new key use `enquiries rotate`.",
+		    path);
+		break;
+	case KEYRING_BAD_PASSPHRASE:
+		complain(from_file ? "The passphrase in the passphrase file does not open the "
+		                     "keyring %s. Nothing was changed."
+		                   : "That passphrase does not open the keyring %s. Nothing was "
+		                     "changed.",
+		         path);
+		break;
+	case KEYRING_DAMAGED:
+		complain("The keyring %s is damaged or is not a clinic keyring. Put back the copy "
+		         "from your backup: without it the enquiries sealed to its keys cannot be "
+		         "opened.",
+		         path);
+		break;
+	case KEYRING_FAILED:
+		complain("Could not read or write the keyring %s (%s). Check that the disk is not "
+		         "full and that you may use that folder, then try again.",
+		         path, strerror(errno));
+		break;
+	}
+}
+
+/* Loads the keyring, asking again (up to three times) for a mistyped
+ * passphrase on a terminal. Keeps the passphrase for rotate. */
+static bool load_keyring(struct context *ctx)
+{
+	const char *path = ctx->cfg.secret_key;
+	if (!configured(ctx, path, "secret_key", "where the keyring is"))
+		return false;
+	for (int attempt = 1; attempt <= PASSPHRASE_TRIES; attempt++) {
+		char *secret = current_passphrase(ctx);
+		if (!secret)
+			return false;
+		enum keyring_status status = keyring_load(path, secret, &ctx->keyring);
+		if (status == KEYRING_OK) {
+			ctx->passphrase = secret;
+			return true;
+		}
+		int saved_errno = errno;
+		free_secret(secret);
+		errno = saved_errno;
+		if (status == KEYRING_BAD_PASSPHRASE && ctx->interactive &&
+		    attempt < PASSPHRASE_TRIES) {
+			complain("That passphrase does not open the keyring. Please try again.");
+			continue;
+		}
+		report_keyring(status, path, !ctx->interactive);
+		return false;
+	}
+	return false;
+}
+
+static bool write_public_key(struct context *ctx, const struct keyring_entry *entry)
+{
+	struct public_key key;
+	memcpy(key.pk, entry->pk, sizeof key.pk);
+	seal_key_id(key.pk, key.key_id);
+	char err[512];
+	if (seal_public_key_save(ctx->cfg.public_key, &key, err, sizeof err))
+		return true;
+	complain("%s.", err);
+	return false;
+}
+
+/* --- opening the enquiries ------------------------------------------------ */
+
+static struct store *open_store(struct context *ctx, enum store_mode mode)
+{
+	if (!configured(ctx, ctx->db_path, "enquiry_db", "where the enquiry database is"))
+		return NULL;
+	/* Only the contact form program makes the database: a mistyped path
+	 * must not leave an empty one behind. */
+	struct stat st;
+	if (stat(ctx->db_path, &st) != 0) {
+		complain("There is no enquiry database at %s (%s). Check enquiry_db in the "
+		         "configuration, or --db.",
+		         ctx->db_path, strerror(errno));
+		return NULL;
+	}
+	struct store *s = NULL;
+	if (store_open(ctx->db_path, mode, &s) != STORE_OK) {
+		complain("Could not open the enquiries: %s.", store_error(s));
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Unseals one row into env. On failure, says why in problem (a sentence
+ * fragment following "This enquiry ..."). */
+static bool open_row(const struct keyring *kr, const struct store_row *row, struct envelope *env,
+                     char *problem, size_t len)
+{
+	memset(env, 0, sizeof *env);
+	const struct keyring_entry *key = keyring_find(kr, row->key_id);
+	if (!key) {
+		snprintf(problem, len, "is sealed to a key this keyring does not hold (key id %s)",
+		         row->key_id);
+		return false;
+	}
+	if (row->sealed_len > SEALED_LIMIT) {
+		snprintf(problem, len, "is larger than any enquiry can be, so it was not opened");
+		return false;
+	}
+	struct buf plain;
+	buf_init(&plain, PLAIN_LIMIT);
+	if (!seal_open(key->pk, key->sk, row->sealed, row->sealed_len, &plain)) {
+		buf_wipe(&plain);
+		snprintf(problem, len,
+		         "could not be opened: the stored bytes were altered or belong to another "
+		         "key");
+		return false;
+	}
+	char why[200] = "";
+	bool ok = envelope_decode(plain.data ? plain.data : "", plain.len, env, why, sizeof why);
+	buf_wipe(&plain);
+	if (!ok) {
+		envelope_wipe(env);
+		snprintf(problem, len,
+		         "was opened, but what is inside is not a readable enquiry (%s)", why);
+	}
+	return ok;
+}
+
+/* Whether the sealed envelope says the same as the row about itself: a row
+ * whose sealed bytes were swapped with another's would not. */
+static bool row_matches(const struct store_row *row, const struct envelope *env, char *problem,
+                        size_t len)
+{
+	if (strcmp(env->ref, row->ref) != 0)
+		snprintf(problem, len, "says it is %s inside, not %s", env->ref, row->ref);
+	else if (strcmp(env->kind, row->kind) != 0)
+		snprintf(problem, len, "is a \"%s\" form inside, but its record says \"%s\"",
+		         env->kind, row->kind);
+	else if (strlen(env->received) < 10 || strncmp(env->received, row->day, 10) != 0)
+		snprintf(problem, len, "was received at %s, but its record gives the day %s",
+		         env->received, row->day);
+	else if (strcmp(env->key_id, row->key_id) != 0)
+		snprintf(problem, len, "names the key %s inside, but its record names %s",
+		         env->key_id, row->key_id);
+	else
+		return true;
+	return false;
+}
+
+static const char *field_value(const struct envelope *env, const char *name, size_t *len)
+{
+	const struct envelope_field *f = envelope_get(env, name);
+	*len = f ? f->value_len : 0;
+	return f ? f->value : "";
+}
+
+/* "2026-11-26T14:03:07.123Z", exactly. */
+static bool parse_received(const char *s, time_t *out)
+{
+	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	size_t n = strlen(s);
+	if (n != sizeof pattern - 1 && n != sizeof pattern - 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char want = (n == sizeof pattern - 5 && i == n - 1) ? 'Z' : pattern[i];
+		if (want == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != want)
+			return false;
+	}
+	struct tm tm = {0};
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	tm.tm_hour = atoi(s + 11);
+	tm.tm_min = atoi(s + 14);
+	tm.tm_sec = atoi(s + 17);
+	struct tm check = tm;
+	time_t t = timegm(&tm);
+	/* timegm normalises impossible dates and times: a change means one. */
+	if (t == (time_t)-1 || tm.tm_year != check.tm_year || tm.tm_mon != check.tm_mon ||
+	    tm.tm_mday != check.tm_mday || tm.tm_hour != check.tm_hour ||
+	    tm.tm_min != check.tm_min || tm.tm_sec != check.tm_sec)
+		return false;
+	*out = t;
+	return true;
+}
+
+/* The received time in local time for a person; the raw text if it is odd. */
+static void format_received(const char *received, bool long_form, char *out, size_t len)
+{
+	time_t t;
+	struct tm local;
+	if (!parse_received(received, &t) || !localtime_r(&t, &local)) {
+		snprintf(out, len, "%s", received);
+		return;
+	}
+	if (!long_form) {
+		strftime(out, len, "%Y-%m-%d %H:%M", &local);
+		return;
+	}
+	char weekday[32], rest[64];
+	strftime(weekday, sizeof weekday, "%A", &local);
+	strftime(rest, sizeof rest, "%B %Y, %H:%M:%S %Z", &local);
+	/* A cut is harmless: out is sized for the longest month and zone. */
+	if (snprintf(out, len, "%s %d %s", weekday, local.tm_mday, rest) < 0)
+		out[0] = '\0';
+}
+
+/* --- list ------------------------------------------------------------------ */
+
+struct walk {
+	struct context *ctx;
+	struct buf out;
+	long rows;
+	long problems;
+	bool failed; /* output could not be written: stop */
+	bool to_terminal;
+};
+
+static void put_json_string(struct buf *out, const char *s, size_t n);
+
+enum { REF_COLUMNS = 10, KIND_COLUMNS = 8, WHEN_COLUMNS = 16, STATUS_COLUMNS = 7 };
+
+static void put_list_heading(struct buf *out)
+{
+	put_fitted(out, "REFERENCE", 9, REF_COLUMNS, true);
+	buf_putc(out, ' ');
+	put_fitted(out, "FORM", 4, KIND_COLUMNS, true);
+	buf_putc(out, ' ');
+	put_fitted(out, "RECEIVED", 8, WHEN_COLUMNS, true);
+	buf_putc(out, ' ');
+	put_fitted(out, "STATUS", 6, STATUS_COLUMNS, true);
+	buf_putc(out, ' ');
+	put_fitted(out, "NAME", 4, NAME_COLUMNS, true);
+	buf_puts(out, " PREVIEW\n");
+}
+
+static bool list_row(void *arg, const struct store_row *row)
+{
+	struct walk *w = arg;
+	struct envelope env;
+	char problem[300] = "";
+	bool opened = open_row(&w->ctx->keyring, row, &env, problem, sizeof problem);
+	if (opened && !row_matches(row, &env, problem, sizeof problem))
+		w->problems++;
+	else if (!opened)
+		w->problems++;
+
+	const char *received = opened ? env.received : row->day;
+	size_t name_len = 0, preview_len = 0;
+	const char *name = opened ? field_value(&env, "name", &name_len) : "";
+	const char *preview = "";
+	if (opened) {
+		preview = field_value(&env, "message", &preview_len);
+		if (preview_len == 0)
+			preview = field_value(&env, "reason", &preview_len);
+	}
+
+	if (w->ctx->opt->given & BIT(OPT_JSON)) {
+		buf_puts(&w->out, w->rows ? ",\n  {" : "\n  {");
+		buf_puts(&w->out, "\"ref\": ");
+		put_json_string(&w->out, row->ref, strlen(row->ref));
+		buf_puts(&w->out, ", \"kind\": ");
+		put_json_string(&w->out, row->kind, strlen(row->kind));
+		buf_puts(&w->out, ", \"day\": ");
+		put_json_string(&w->out, row->day, strlen(row->day));
+		buf_puts(&w->out, ", \"status\": ");
+		put_json_string(&w->out, row->status, strlen(row->status));
+		if (opened) {
+			buf_puts(&w->out, ", \"received\": ");
+			put_json_string(&w->out, env.received, strlen(env.received));
+			buf_puts(&w->out, ", \"name\": ");
+			put_json_string(&w->out, name, name_len);
+			buf_puts(&w->out, ", \"preview\": ");
+			struct buf short_preview;
+			buf_init(&short_preview, OUTPUT_LIMIT);
+			put_column(&short_preview, preview, preview_len, PREVIEW_COLUMNS, false);
+			put_json_string(&w->out, short_preview.data ? short_preview.data : "",
+			                short_preview.len);
+			buf_wipe(&short_preview);
+		}
+		if (problem[0]) {
+			buf_puts(&w->out, ", \"problem\": ");
+			put_json_string(&w->out, problem, strlen(problem));
+		}
+		buf_putc(&w->out, '}');
+	} else {
+		char when[64];
+		format_received(received, false, when, sizeof when);
+		put_column(&w->out, row->ref, strlen(row->ref), REF_COLUMNS, true);
+		buf_putc(&w->out, ' ');
+		put_column(&w->out, row->kind, strlen(row->kind), KIND_COLUMNS, true);
+		buf_putc(&w->out, ' ');
+		put_column(&w->out, when, strlen(when), WHEN_COLUMNS, true);
+		buf_putc(&w->out, ' ');
+		put_column(&w->out, row->status, strlen(row->status), STATUS_COLUMNS, true);
+		buf_putc(&w->out, ' ');
+		if (opened && !problem[0]) {
+			put_column(&w->out, name, name_len, NAME_COLUMNS, true);
+			buf_putc(&w->out, ' ');
+			put_column(&w->out, preview, preview_len, PREVIEW_COLUMNS, false);
+		} else {
+			buf_puts(&w->out, "! This enquiry ");
+			put_safe_str(&w->out, problem);
+			buf_puts(&w->out, ".");
+		}
+		/* Trailing spaces from padding would only be noise in a pipe. */
+		while (w->out.len > 0 && w->out.data[w->out.len - 1] == ' ')
+			w->out.data[--w->out.len] = '\0';
+		buf_putc(&w->out, '\n');
+	}
+	if (opened)
+		envelope_wipe(&env);
+	w->rows++;
+	if (!emit(&w->out)) {
+		w->failed = true;
+		return false;
+	}
+	return true;
+}
+
+/* Fills filter from --status, --kind and --since; false after a usage error. */
+static bool read_filter(const struct options *o, struct store_filter *filter)
+{
+	memset(filter, 0, sizeof *filter);
+	const char *status = o->value[OPT_STATUS];
+	if (status && strcmp(status, "all") != 0) {
+		if (strcmp(status, "new") != 0 && strcmp(status, "handled") != 0) {
+			usage_error("--status must be new, handled or all, not \"%s\".", status);
+			return false;
+		}
+		filter->status = status;
+	}
+	const char *kind = o->value[OPT_KIND];
+	if (kind) {
+		if (strcmp(kind, "contact") != 0 && strcmp(kind, "start") != 0) {
+			usage_error("--kind must be contact or start, not \"%s\".", kind);
+			return false;
+		}
+		filter->kind = kind;
+	}
+	const char *since = o->value[OPT_SINCE];
+	if (since) {
+		if (!valid_date(since)) {
+			usage_error("--since must be a date written like 2026-11-26, not \"%s\".",
+			            since);
+			return false;
+		}
+		filter->since = since;
+	}
+	return true;
+}
+
+static int finish_walk(struct walk *w, struct store *s, enum store_status status)
+{
+	int code = EXIT_OK;
+	if (status != STORE_OK) {
+		complain("Could not read the enquiries: %s.", store_error(s));
+		code = EXIT_FAILED;
+	} else if (w->failed) {
+		code = EXIT_FAILED;
+	}
+	if (code == EXIT_OK && w->problems > 0) {
+		complain(
+		    "%ld %s could not be read properly (see above). Run `enquiries verify` for "
+		    "a report, and keep the database and keyring as they are until it is "
+		    "understood.",
+		    w->problems, plural(w->problems, "enquiry", "enquiries"));
+		code = EXIT_FAILED;
+	}
+	buf_wipe(&w->out);
+	return code;
+}
+
+static int cmd_list(struct context *ctx)
+{
+	struct store_filter filter;
+	if (!read_filter(ctx->opt, &filter))
+		return EXIT_USAGE;
+	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	if (!s)
+		return EXIT_FAILED;
+	if (!load_keyring(ctx)) {
+		store_close(s);
+		return EXIT_FAILED;
+	}
+	bool json = has(ctx->opt, OPT_JSON);
+	struct walk w = {.ctx = ctx};
+	buf_init(&w.out, OUTPUT_LIMIT);
+	if (json) {
+		buf_putc(&w.out, '[');
+	} else {
+		put_list_heading(&w.out);
+	}
+	/* The heading goes out with the first row, so an empty list is a sentence. */
+	enum store_status status = store_each(s, &filter, list_row, &w);
+	if (status == STORE_OK && !w.failed) {
+		if (json) {
+			buf_puts(&w.out, w.rows ? "\n]\n" : "]\n");
+			w.failed = !emit(&w.out);
+		} else if (w.rows == 0) {
+			buf_reset(&w.out);
+			w.failed = !say("No enquiries match.");
+		} else {
+			w.failed = !say("%ld %s.", w.rows, plural(w.rows, "enquiry", "enquiries"));
+		}
+	}
+	int code = finish_walk(&w, s, status);
+	store_close(s);
+	return code;
+}
+
+/* --- show -------------------------------------------------------------------- */
+
+struct field_display {
+	const char *name;
+	const char *label;
+	bool block; /* free text shown as wrapped paragraphs */
+};
+
+static const struct field_display displays[] = {
+    {"name", "Name", false},
+    {"email", "Email", false},
+    {"phone", "Phone", false},
+    {"contact_method", "Preferred contact", false},
+    {"voicemail", "Voicemail allowed", false},
+    {"interest", "Interested in", false},
+    {"consent", "Consent given", false},
+    {"reason", "What brings them", true},
+    {"availability", "Availability", true},
+    {"message", "Message", true},
+};
+
+#define NDISPLAYS (sizeof displays / sizeof displays[0])
+#define LABEL_COLUMNS 19
+
+static const struct field_display *find_display(const char *name)
+{
+	for (size_t i = 0; i < NDISPLAYS; i++)
+		if (strcmp(displays[i].name, name) == 0)
+			return &displays[i];
+	return NULL;
+}
+
+/* What a person reads for a stored choice ("dit"), or NULL for the value. */
+static const char *choice_label(const char *kind, const char *field, const char *value)
+{
+	if (strcmp(field, "voicemail") == 0 || strcmp(field, "consent") == 0) {
+		if (strcmp(value, "yes") == 0)
+			return "Yes";
+		if (strcmp(value, "no") == 0)
+			return "No";
+		return NULL;
+	}
+	const struct form_spec *spec = form_spec_find(kind);
+	const struct field_rule *rule = spec ? form_spec_rule(spec, field) : NULL;
+	return rule && rule->type == FIELD_CHOICE ? form_choice_label(rule, value) : NULL;
+}
+
+static void put_label(struct buf *out, const char *label)
+{
+	put_fitted(out, label, strlen(label), LABEL_COLUMNS, true);
+}
+
+/* Appends one line of safe text, word-wrapped to the width, each piece
+ * indented. */
+static void put_wrapped_line(struct buf *out, const char *s, size_t n, const char *indent,
+                             int width)
+{
+	if (n == 0) {
+		buf_putc(out, '\n');
+		return;
+	}
+	buf_puts(out, indent);
+	int column = 0;
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && s[i] == ' ')
+			i++;
+		if (i >= n)
+			break;
+		size_t end = i;
+		while (end < n && s[end] != ' ')
+			end++;
+		int word = text_width(s + i, end - i);
+		if (column > 0 && column + 1 + word > width) {
+			buf_putc(out, '\n');
+			buf_puts(out, indent);
+			column = 0;
+		} else if (column > 0) {
+			buf_putc(out, ' ');
+			column++;
+		}
+		/* A word wider than the line is broken where it must be. */
+		while (i < end) {
+			uint32_t cp = 0;
+			size_t len = utf8_decode((const unsigned char *)s + i, end - i, &cp);
+			if (len == 0)
+				len = 1;
+			int w = code_point_width(cp);
+			if (column > 0 && column + w > width) {
+				buf_putc(out, '\n');
+				buf_puts(out, indent);
+				column = 0;
+			}
+			buf_append(out, s + i, len);
+			column += w;
+			i += len;
+		}
+	}
+	buf_putc(out, '\n');
+}
+
+static void put_block(struct buf *out, const char *value, size_t len)
+{
+	struct buf safe;
+	buf_init(&safe, OUTPUT_LIMIT);
+	put_safe(&safe, value, len, NEWLINES_KEEP);
+	const char *text = safe.data ? safe.data : "";
+	size_t n = safe.len;
+	while (n > 0 && text[n - 1] == '\n')
+		n--;
+	size_t start = 0;
+	while (start <= n) {
+		const char *newline = memchr(text + start, '\n', n - start);
+		size_t end = newline ? (size_t)(newline - text) : n;
+		put_wrapped_line(out, text + start, end - start, "    ", WRAP_COLUMNS - 4);
+		start = end + 1;
+	}
+	buf_wipe(&safe);
+}
+
+static void put_field_line(struct buf *out, const char *kind, const char *label, const char *field,
+                           const char *value, size_t len)
+{
+	put_label(out, label);
+	const char *nice = len ? choice_label(kind, field, value) : NULL;
+	if (nice)
+		buf_puts(out, nice);
+	else if (len == 0)
+		buf_puts(out, "(not given)");
+	else
+		put_safe(out, value, len, NEWLINES_REPLACE);
+	buf_putc(out, '\n');
+}
+
+struct show {
+	struct context *ctx;
+	struct buf out;
+	bool found;
+	bool problem;
+};
+
+static bool show_row(void *arg, const struct store_row *row)
+{
+	struct show *sh = arg;
+	struct buf *out = &sh->out;
+	sh->found = true;
+	struct envelope env;
+	char problem[300] = "";
+	bool opened = open_row(&sh->ctx->keyring, row, &env, problem, sizeof problem);
+	bool matches = opened && row_matches(row, &env, problem, sizeof problem);
+	sh->problem = !matches;
+
+	/* The fields are laid out by the form the envelope says it came from. */
+	const struct form_spec *spec = form_spec_find(opened ? env.kind : row->kind);
+	char when[96];
+	format_received(opened ? env.received : row->day, true, when, sizeof when);
+
+	put_label(out, "Reference");
+	put_safe_str(out, row->ref);
+	buf_putc(out, '\n');
+	put_label(out, "Form");
+	const struct form_spec *row_spec = form_spec_find(row->kind);
+	put_safe_str(out, row_spec ? row_spec->title : row->kind);
+	buf_putc(out, '\n');
+	put_label(out, "Received");
+	put_safe_str(out, when);
+	buf_putc(out, '\n');
+	put_label(out, "Status");
+	put_safe_str(out, row->status);
+	buf_putc(out, '\n');
+	if (!opened) {
+		buf_puts(out, "\nThis enquiry ");
+		put_safe_str(out, problem);
+		buf_puts(out, ".\n");
+		return true;
+	}
+	if (!matches) {
+		buf_puts(out, "\nWarning: this enquiry ");
+		put_safe_str(out, problem);
+		buf_puts(out, ". It may have been moved or altered; run `enquiries verify`.\n");
+	}
+	buf_putc(out, '\n');
+
+	size_t len;
+	for (size_t i = 0; i < NDISPLAYS; i++) {
+		if (displays[i].block)
+			continue;
+		const char *value = field_value(&env, displays[i].name, &len);
+		/* Show what the form asks, even when left empty; skip what the
+		 * other form has. */
+		bool asked = spec && form_spec_rule(spec, displays[i].name);
+		if (asked || envelope_get(&env, displays[i].name))
+			put_field_line(out, env.kind, displays[i].label, displays[i].name, value,
+			               len);
+	}
+	/* Fields this version does not know, by their own names. */
+	for (size_t i = 0; i < env.count; i++) {
+		const struct envelope_field *f = &env.fields[i];
+		if (!find_display(f->name) && !strchr(f->value, '\n'))
+			put_field_line(out, env.kind, f->name, f->name, f->value, f->value_len);
+	}
+	for (size_t i = 0; i < NDISPLAYS; i++) {
+		if (!displays[i].block)
+			continue;
+		const struct envelope_field *f = envelope_get(&env, displays[i].name);
+		if (!f && !(spec && form_spec_rule(spec, displays[i].name)))
+			continue;
+		buf_putc(out, '\n');
+		buf_puts(out, displays[i].label);
+		buf_puts(out, ":\n");
+		if (f && f->value_len)
+			put_block(out, f->value, f->value_len);
+		else
+			buf_puts(out, "    (not given)\n");
+	}
+	for (size_t i = 0; i < env.count; i++) {
+		const struct envelope_field *f = &env.fields[i];
+		if (!find_display(f->name) && strchr(f->value, '\n')) {
+			buf_putc(out, '\n');
+			put_safe_str(out, f->name);
+			buf_puts(out, ":\n");
+			put_block(out, f->value, f->value_len);
+		}
+	}
+	envelope_wipe(&env);
+	return true;
+}
+
+/* What a person typed as a reference: any case, with or without the dash. */
+static void normalise_ref(const char *typed, char *out, size_t len)
+{
+	char compact[9];
+	size_t n = 0;
+	bool ours = true;
+	for (const char *p = typed; *p && ours; p++) {
+		char c = *p;
+		if (c == '-' || c == ' ')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (n == 8 || !strchr(ref_alphabet, c))
+			ours = false;
+		else
+			compact[n++] = c;
+	}
+	if (ours && n == 8)
+		snprintf(out, len, "%.4s-%.4s", compact, compact + 4);
+	else
+		snprintf(out, len, "%s", typed);
+}
+
+static int cmd_show(struct context *ctx)
+{
+	char ref[64];
+	normalise_ref(ctx->opt->args[0], ref, sizeof ref);
+	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	if (!s)
+		return EXIT_FAILED;
+	if (!load_keyring(ctx)) {
+		store_close(s);
+		return EXIT_FAILED;
+	}
+	struct show sh = {.ctx = ctx};
+	buf_init(&sh.out, OUTPUT_LIMIT);
+	enum store_status status = store_get(s, ref, show_row, &sh);
+	int code = EXIT_OK;
+	if (status == STORE_NOT_FOUND) {
+		complain("There is no enquiry with the reference %s. `enquiries list` shows them "
+		         "all.",
+		         ref);
+		code = EXIT_FAILED;
+	} else if (status != STORE_OK) {
+		complain("Could not read the enquiry: %s.", store_error(s));
+		code = EXIT_FAILED;
+	} else if (!emit(&sh.out) || sh.problem) {
+		code = EXIT_FAILED;
+	}
+	buf_wipe(&sh.out);
+	store_close(s);
+	return code;
+}
+
+/* --- export -------------------------------------------------------------------- */
+
+static void put_json_escape(struct buf *out, uint32_t cp)
+{
+	buf_printf(out, "\\u%04X", (unsigned)cp);
+}
+
+/* A JSON string. Beyond what JSON requires, DEL, C1 controls, bidi
+ * controls and line separators are escaped too, so that the output is
+ * safe to look at in a terminal; invalid UTF-8 becomes U+FFFD. */
+static void put_json_string(struct buf *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	buf_putc(out, '"');
+	size_t i = 0;
+	while (i < n) {
+		uint32_t cp = 0;
+		size_t len = utf8_decode(p + i, n - i, &cp);
+		if (len == 0) {
+			buf_puts(out, "\\uFFFD");
+			i++;
+			continue;
+		}
+		switch (cp) {
+		case '"':
+			buf_puts(out, "\\\"");
+			break;
+		case '\\':
+			buf_puts(out, "\\\\");
+			break;
+		case '\n':
+			buf_puts(out, "\\n");
+			break;
+		case '\r':
+			buf_puts(out, "\\r");
+			break;
+		case '\t':
+			buf_puts(out, "\\t");
+			break;
+		default:
+			if (drives_terminal(cp))
+				put_json_escape(out, cp);
+			else
+				buf_append(out, p + i, len);
+		}
+		i += len;
+	}
+	buf_putc(out, '"');
+}
+
+/* One CSV cell (RFC 4180). A cell a spreadsheet would take for a formula
+ * gets a leading apostrophe, so that it stays text. */
+static void put_csv_cell(struct buf *out, const char *s, size_t n, bool to_terminal)
+{
+	struct buf safe;
+	buf_init(&safe, OUTPUT_LIMIT);
+	if (to_terminal) {
+		put_safe(&safe, s, n, NEWLINES_KEEP);
+		s = safe.data ? safe.data : "";
+		n = safe.len;
+	}
+	bool formula = n > 0 && memchr("=+-@\t\r", s[0], 6) != NULL;
+	bool quote = formula;
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+	if (quote)
+		buf_putc(out, '"');
+	if (formula)
+		buf_putc(out, '\'');
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"') {
+			buf_append(out, s + start, i + 1 - start);
+			buf_putc(out, '"');
+			start = i + 1;
+		}
+	}
+	buf_append(out, s + start, n - start);
+	if (quote)
+		buf_putc(out, '"');
+	buf_wipe(&safe);
+}
+
+static const char *const csv_fields[] = {
+    "name",     "email",        "phone",  "contact_method", "voicemail",
+    "interest", "availability", "reason", "message",        "consent",
+};
+#define NCSV_FIELDS (sizeof csv_fields / sizeof csv_fields[0])
+
+static bool is_csv_field(const char *name)
+{
+	for (size_t i = 0; i < NCSV_FIELDS; i++)
+		if (strcmp(csv_fields[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void put_csv_header(struct buf *out)
+{
+	buf_puts(out, "ref,kind,received,day,status");
+	for (size_t i = 0; i < NCSV_FIELDS; i++) {
+		buf_putc(out, ',');
+		buf_puts(out, csv_fields[i]);
+	}
+	buf_puts(out, ",other_fields,problem\r\n");
+}
+
+static void export_csv_row(struct walk *w, const struct store_row *row, const struct envelope *env,
+                           const char *problem)
+{
+	struct buf *out = &w->out;
+	const char *meta[] = {row->ref, row->kind, env ? env->received : "", row->day, row->status};
+	for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
+		if (i)
+			buf_putc(out, ',');
+		put_csv_cell(out, meta[i], strlen(meta[i]), w->to_terminal);
+	}
+	for (size_t i = 0; i < NCSV_FIELDS; i++) {
+		size_t len = 0;
+		const char *value = env ? field_value(env, csv_fields[i], &len) : "";
+		buf_putc(out, ',');
+		put_csv_cell(out, value, len, w->to_terminal);
+	}
+	struct buf other;
+	buf_init(&other, OUTPUT_LIMIT);
+	for (size_t i = 0; env && i < env->count; i++) {
+		if (is_csv_field(env->fields[i].name))
+			continue;
+		if (other.len)
+			buf_putc(&other, '\n');
+		buf_printf(&other, "%s: ", env->fields[i].name);
+		buf_append(&other, env->fields[i].value, env->fields[i].value_len);
+	}
+	buf_putc(out, ',');
+	put_csv_cell(out, other.data ? other.data : "", other.len, w->to_terminal);
+	buf_wipe(&other);
+	buf_putc(out, ',');
+	put_csv_cell(out, problem, strlen(problem), w->to_terminal);
+	buf_puts(out, "\r\n");
+}
+
+static void export_json_row(struct walk *w, const struct store_row *row, const struct envelope *env,
+                            const char *problem)
+{
+	struct buf *out = &w->out;
+	buf_puts(out, w->rows ? ",\n  {" : "\n  {");
+	const char *keys[] = {"ref", "kind", "day", "status"};
+	const char *values[] = {row->ref, row->kind, row->day, row->status};
+	for (size_t i = 0; i < 4; i++) {
+		buf_printf(out, "%s\"%s\": ", i ? ", " : "", keys[i]);
+		put_json_string(out, values[i], strlen(values[i]));
+	}
+	buf_puts(out, ", \"received\": ");
+	if (env)
+		put_json_string(out, env->received, strlen(env->received));
+	else
+		buf_puts(out, "null");
+	buf_puts(out, ", \"fields\": ");
+	if (env) {
+		buf_putc(out, '{');
+		for (size_t i = 0; i < env->count; i++) {
+			if (i)
+				buf_puts(out, ", ");
+			put_json_string(out, env->fields[i].name, strlen(env->fields[i].name));
+			buf_puts(out, ": ");
+			put_json_string(out, env->fields[i].value, env->fields[i].value_len);
+		}
+		buf_putc(out, '}');
+	} else {
+		buf_puts(out, "null");
+	}
+	if (problem[0]) {
+		buf_puts(out, ", \"problem\": ");
+		put_json_string(out, problem, strlen(problem));
+	}
+	buf_putc(out, '}');
+}
+
+static bool export_row(void *arg, const struct store_row *row)
+{
+	struct walk *w = arg;
+	struct envelope env;
+	char problem[300] = "";
+	bool opened = open_row(&w->ctx->keyring, row, &env, problem, sizeof problem);
+	if (!opened || !row_matches(row, &env, problem, sizeof problem))
+		w->problems++;
+	if (problem[0]) {
+		/* Also on the terminal, since a file is rarely read line by line. */
+		complain("Enquiry %s %s.", row->ref, problem);
+	}
+	if (strcmp(w->ctx->opt->value[OPT_FORMAT], "csv") == 0)
+		export_csv_row(w, row, opened ? &env : NULL, problem);
+	else
+		export_json_row(w, row, opened ? &env : NULL, problem);
+	if (opened)
+		envelope_wipe(&env);
+	w->rows++;
+	if (!emit(&w->out)) {
+		w->failed = true;
+		return false;
+	}
+	return true;
+}
+
+static int cmd_export(struct context *ctx)
+{
+	const char *format = ctx->opt->value[OPT_FORMAT];
+	if (!format)
+		return usage_error("export needs --format csv or --format json.");
+	if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
+		return usage_error("--format must be csv or json, not \"%s\".", format);
+	struct store_filter filter;
+	if (!read_filter(ctx->opt, &filter))
+		return EXIT_USAGE;
+	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	if (!s)
+		return EXIT_FAILED;
+	if (!load_keyring(ctx)) {
+		store_close(s);
+		return EXIT_FAILED;
+	}
+	bool csv = strcmp(format, "csv") == 0;
+	struct walk w = {.ctx = ctx, .to_terminal = isatty(STDOUT_FILENO) == 1};
+	buf_init(&w.out, OUTPUT_LIMIT);
+	if (csv)
+		put_csv_header(&w.out);
+	else
+		buf_putc(&w.out, '[');
+	w.failed = !emit(&w.out);
+	enum store_status status = w.failed ? STORE_OK : store_each(s, &filter, export_row, &w);
+	if (status == STORE_OK && !w.failed && !csv) {
+		buf_puts(&w.out, w.rows ? "\n]\n" : "]\n");
+		w.failed = !emit(&w.out);
+	}
+	int code = finish_walk(&w, s, status);
+	store_close(s);
+	return code;
+}
+
+/* --- verify ------------------------------------------------------------------ */
+
+static bool verify_row(void *arg, const struct store_row *row)
+{
+	struct walk *w = arg;
+	struct envelope env;
+	char problem[300] = "";
+	bool opened = open_row(&w->ctx->keyring, row, &env, problem, sizeof problem);
+	if (opened) {
+		time_t t;
+		if (row_matches(row, &env, problem, sizeof problem) &&
+		    !parse_received(env.received, &t))
+			snprintf(problem, sizeof problem, "has an unreadable time of receipt (%s)",
+			         env.received);
+		envelope_wipe(&env);
+	}
+	w->rows++;
+	if (problem[0]) {
+		w->problems++;
+		if (!say("%s: this enquiry %s.", row->ref, problem)) {
+			w->failed = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+static int cmd_verify(struct context *ctx)
+{
+	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	if (!s)
+		return EXIT_FAILED;
+	if (!load_keyring(ctx)) {
+		store_close(s);
+		return EXIT_FAILED;
+	}
+	struct walk w = {.ctx = ctx};
+	buf_init(&w.out, OUTPUT_LIMIT);
+	enum store_status status = store_each(s, NULL, verify_row, &w);
+	int code = EXIT_OK;
+	if (status != STORE_OK) {
+		complain("Could not read the enquiries: %s.", store_error(s));
+		code = EXIT_FAILED;
+	} else if (w.failed) {
+		code = EXIT_FAILED;
+	} else if (w.problems == 0) {
+		code = say("Checked %ld %s: every one opens and matches its record.", w.rows,
+		           plural(w.rows, "enquiry", "enquiries"))
+		           ? EXIT_OK
+		           : EXIT_FAILED;
+	} else {
+		say("Checked %ld %s: %ld %s a problem (listed above). Keep the database and the "
+		    "keyring as they are, and restore from a backup if enquiries were altered.",
+		    w.rows, plural(w.rows, "enquiry", "enquiries"), w.problems,
+		    plural(w.problems, "has", "have"));
+		code = EXIT_FAILED;
+	}
+	buf_wipe(&w.out);
+	store_close(s);
+	return code;
+}
+
+/* --- mark ---------------------------------------------------------------------- */
+
+static bool remember_status(void *arg, const struct store_row *row)
+{
+	snprintf(arg, 8, "%s", row->status);
+	return false;
+}
+
+static int cmd_mark(struct context *ctx)
+{
+	const char *wanted = ctx->opt->args[1];
+	if (strcmp(wanted, "handled") != 0 && strcmp(wanted, "new") != 0)
+		return usage_error("An enquiry can be marked handled or new, not \"%s\".", wanted);
+	char ref[64];
+	normalise_ref(ctx->opt->args[0], ref, sizeof ref);
+	struct store *s = open_store(ctx, STORE_READ_WRITE);
+	if (!s)
+		return EXIT_FAILED;
+	char current[8] = "";
+	enum store_status status = store_get(s, ref, remember_status, current);
+	int code = EXIT_OK;
+	if (status == STORE_OK && strcmp(current, wanted) == 0) {
+		code = say("%s is already marked %s.", ref, wanted) ? EXIT_OK : EXIT_FAILED;
+	} else {
+		if (status == STORE_OK)
+			status = store_set_status(s, ref, wanted);
+		if (status == STORE_NOT_FOUND) {
+			complain(
+			    "There is no enquiry with the reference %s. `enquiries list` shows "
+			    "them all.",
+			    ref);
+			code = EXIT_FAILED;
+		} else if (status != STORE_OK) {
+			complain("Could not mark the enquiry: %s.", store_error(s));
+			code = EXIT_FAILED;
+		} else {
+			code = say("Marked %s as %s.", ref, wanted) ? EXIT_OK : EXIT_FAILED;
+		}
+	}
+	store_close(s);
+	return code;
+}
+
+/* --- purge ------------------------------------------------------------------------ */
+
+static int cmd_purge(struct context *ctx)
+{
+	long days = ctx->cfg.retention_days;
+	const char *given = ctx->opt->value[OPT_OLDER_THAN];
+	if (given) {
+		char *end;
+		errno = 0;
+		days = strtol(given, &end, 10);
+		if (errno || end == given || *end || days < 1 || days > PURGE_DAYS_MAX)
+			return usage_error(
+			    "--older-than must be a number of days from 1 to %d, not "
+			    "\"%s\".",
+			    PURGE_DAYS_MAX, given);
+	}
+	bool dry_run = has(ctx->opt, OPT_DRY_RUN);
+	time_t cutoff = time(NULL) - (time_t)days * 86400;
+	struct tm tm;
+	char day[16];
+	if (!gmtime_r(&cutoff, &tm) || strftime(day, sizeof day, "%Y-%m-%d", &tm) != 10) {
+		complain("Could not work out the date %ld days ago.", days);
+		return EXIT_FAILED;
+	}
+	struct store *s = open_store(ctx, dry_run ? STORE_READ_ONLY : STORE_READ_WRITE);
+	if (!s)
+		return EXIT_FAILED;
+	long deleted = 0;
+	enum store_status status = store_purge(s, day, dry_run, &deleted);
+	int code = EXIT_OK;
+	if (status != STORE_OK) {
+		if (deleted > 0)
+			complain("Deleted %ld %s older than %ld %s, but: %s.", deleted,
+			         plural(deleted, "enquiry", "enquiries"), days,
+			         plural(days, "day", "days"), store_error(s));
+		else
+			complain("Could not delete the old enquiries: %s.", store_error(s));
+		code = EXIT_FAILED;
+	} else {
+		bool ok = say("%s %ld %s older than %ld %s (received before %s).",
+		              dry_run ? "Would delete" : "Deleted", deleted,
+		              plural(deleted, "enquiry", "enquiries"), days,
+		              plural(days, "day", "days"), day);
+		code = ok ? EXIT_OK : EXIT_FAILED;
+	}
+	store_close(s);
+	return code;
+}
+
+/* --- stats ---------------------------------------------------------------------------- */
+
+struct day_count {
+	char day[11];
+	long count;
+};
+
+struct tally {
+	long total, contact, start, other_kind, fresh, handled, old;
+	char cutoff[11];
+	struct day_count *days;
+	size_t ndays, cap;
+	bool out_of_memory;
+};
+
+static bool tally_row(void *arg, const struct store_row *row)
+{
+	struct tally *t = arg;
+	t->total++;
+	if (strcmp(row->kind, "contact") == 0)
+		t->contact++;
+	else if (strcmp(row->kind, "start") == 0)
+		t->start++;
+	else
+		t->other_kind++;
+	if (strcmp(row->status, "handled") == 0)
+		t->handled++;
+	else
+		t->fresh++;
+	if (strcmp(row->day, t->cutoff) < 0)
+		t->old++;
+	for (size_t i = 0; i < t->ndays; i++) {
+		if (strcmp(t->days[i].day, row->day) == 0) {
+			t->days[i].count++;
+			return true;
+		}
+	}
+	if (t->ndays == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct day_count *grown = realloc(t->days, cap * sizeof *grown);
+		if (!grown) {
+			t->out_of_memory = true;
+			return false;
+		}
+		t->days = grown;
+		t->cap = cap;
+	}
+	snprintf(t->days[t->ndays].day, sizeof t->days[t->ndays].day, "%s", row->day);
+	t->days[t->ndays++].count = 1;
+	return true;
+}
+
+static int compare_days(const void *a, const void *b)
+{
+	return strcmp(((const struct day_count *)a)->day, ((const struct day_count *)b)->day);
+}
+
+static int cmd_stats(struct context *ctx)
+{
+	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	if (!s)
+		return EXIT_FAILED;
+	struct tally t = {0};
+	time_t cutoff = time(NULL) - (time_t)ctx->cfg.retention_days * 86400;
+	struct tm tm;
+	if (gmtime_r(&cutoff, &tm))
+		strftime(t.cutoff, sizeof t.cutoff, "%Y-%m-%d", &tm);
+	enum store_status status = store_each(s, NULL, tally_row, &t);
+	int code = EXIT_OK;
+	if (status != STORE_OK || t.out_of_memory) {
+		complain("Could not count the enquiries: %s.",
+		         t.out_of_memory ? "out of memory" : store_error(s));
+		code = EXIT_FAILED;
+	} else {
+		struct buf out;
+		buf_init(&out, OUTPUT_LIMIT);
+		buf_printf(&out, "Enquiries:  %ld (%ld new, %ld handled)\n", t.total, t.fresh,
+		           t.handled);
+		buf_printf(&out, "By form:    contact %ld, start %ld", t.contact, t.start);
+		if (t.other_kind)
+			buf_printf(&out, ", other %ld", t.other_kind);
+		buf_putc(&out, '\n');
+		if (t.old)
+			buf_printf(&out,
+			           "Older than the retention period (%ld days): %ld; `enquiries "
+			           "purge` deletes them.\n",
+			           ctx->cfg.retention_days, t.old);
+		if (t.ndays) {
+			qsort(t.days, t.ndays, sizeof *t.days, compare_days);
+			buf_puts(&out, "By day:\n");
+			for (size_t i = 0; i < t.ndays; i++) {
+				buf_puts(&out, "  ");
+				put_column(&out, t.days[i].day, strlen(t.days[i].day), 10, true);
+				buf_printf(&out, "  %ld\n", t.days[i].count);
+			}
+		}
+		code = emit(&out) ? EXIT_OK : EXIT_FAILED;
+		buf_free(&out);
+	}
+	free(t.days);
+	store_close(s);
+	return code;
+}
+
+/* --- backup ---------------------------------------------------------------------- */
+
+static int cmd_backup(struct context *ctx)
+{
+	const char *dest = ctx->opt->args[0];
+	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	if (!s)
+		return EXIT_FAILED;
+	int code = EXIT_OK;
+	if (store_backup(s, dest) != STORE_OK) {
+		complain("Could not make the backup: %s.", store_error(s));
+		code = EXIT_FAILED;
+	} else {
+		code = say("Copied the enquiries to %s. They are still sealed in the copy: keep a "
+		           "copy of the keyring and its passphrase too, or the backup cannot be "
+		           "read.",
+		           dest)
+		           ? EXIT_OK
+		           : EXIT_FAILED;
+	}
+	store_close(s);
+	return code;
+}
+
+/* --- notify ------------------------------------------------------------------------ */
+
+struct news {
+	int64_t after;  /* the newest row id the last notice covered */
+	int64_t newest; /* the newest row id there is now */
+	long new_after; /* new enquiries above after */
+	long new_total; /* new enquiries at all */
+};
+
+static bool count_news(void *arg, const struct store_row *row)
+{
+	struct news *n = arg;
+	if (row->id > n->newest)
+		n->newest = row->id;
+	if (strcmp(row->status, "new") == 0) {
+		n->new_total++;
+		if (row->id > n->after)
+			n->new_after++;
+	}
+	return true;
+}
+
+static bool plain_address(const char *s)
+{
+	if (!s[0] || s[0] == '-' || !strchr(s, '@'))
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x21 || *p == 0x7F || *p == ',' || *p == '<' || *p == '>')
+			return false;
+	return true;
+}
+
+/* Runs `sendmail -t -oi` with message on its standard input. */
+static bool run_sendmail(const char *sendmail, const char *message, size_t len)
+{
+	if (access(sendmail, X_OK) != 0) {
+		complain("Could not run %s (%s). Check `sendmail` in the configuration.", sendmail,
+		         strerror(errno));
+		return false;
+	}
+	int pipe_fds[2];
+	if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+		complain("Could not start sendmail (%s).", strerror(errno));
+		return false;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		complain("Could not start sendmail (%s).", strerror(errno));
+		close(pipe_fds[0]);
+		close(pipe_fds[1]);
+		return false;
+	}
+	if (pid == 0) {
+		if (dup2(pipe_fds[0], STDIN_FILENO) < 0)
+			_exit(127);
+		execl(sendmail, sendmail, "-t", "-oi", (char *)NULL);
+		_exit(127);
+	}
+	close(pipe_fds[0]);
+	/* A sendmail that exits early must not kill us with SIGPIPE. */
+	struct sigaction ignore = {0}, previous;
+	ignore.sa_handler = SIG_IGN;
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGPIPE, &ignore, &previous);
+	bool written = write_all(pipe_fds[1], message, len);
+	int write_errno = errno;
+	close(pipe_fds[1]);
+	sigaction(SIGPIPE, &previous, NULL);
+	int status;
+	pid_t waited;
+	do
+		waited = waitpid(pid, &status, 0);
+	while (waited < 0 && errno == EINTR);
+	if (waited < 0) {
+		complain("Could not learn whether sendmail succeeded (%s).", strerror(errno));
+		return false;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && written)
+		return true;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		complain("Could not run %s.", sendmail);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		complain("%s failed (exit status %d).", sendmail, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		complain("%s was stopped by signal %d.", sendmail, WTERMSIG(status));
+	else
+		complain("Could not hand the message to %s (%s).", sendmail, strerror(write_errno));
+	return false;
+}
+
+static int cmd_notify(struct context *ctx)
+{
+	const char *to = ctx->cfg.notify_to;
+	if (!configured(ctx, to, "notify_to", "where to send the notice"))
+		return EXIT_FAILED;
+	if (!plain_address(to)) {
+		complain("notify_to in the configuration should be one plain email address such as "
+		         "staff@clinic.example.");
+		return EXIT_FAILED;
+	}
+	if (!configured(ctx, ctx->cfg.sendmail, "sendmail", "which sendmail program to use"))
+		return EXIT_FAILED;
+	struct store *s = open_store(ctx, STORE_READ_WRITE);
+	if (!s)
+		return EXIT_FAILED;
+
+	struct news news = {0};
+	char value[32];
+	enum store_status status = store_meta_get(s, NOTIFIED_KEY, value, sizeof value);
+	if (status == STORE_OK) {
+		char *end;
+		errno = 0;
+		long long after = strtoll(value, &end, 10);
+		if (errno || end == value || *end || after < 0) {
+			complain(
+			    "The record of the last notice is damaged; every new enquiry counts "
+			    "as unannounced this time.");
+			after = 0;
+		}
+		news.after = (int64_t)after;
+	} else if (status != STORE_NOT_FOUND) {
+		complain("Could not read when the last notice was sent: %s.", store_error(s));
+		store_close(s);
+		return EXIT_FAILED;
+	}
+	if (store_each(s, NULL, count_news, &news) != STORE_OK) {
+		complain("Could not count the new enquiries: %s.", store_error(s));
+		store_close(s);
+		return EXIT_FAILED;
+	}
+	/* SQLite hands out ids from the largest one present, so once a purge
+	 * has emptied everything above the last notice, new rows get ids it
+	 * already covered: then every new enquiry counts. */
+	bool ids_reused = news.newest < news.after;
+	long count = ids_reused ? news.new_total : news.new_after;
+	char newest[32];
+	snprintf(newest, sizeof newest, "%lld", (long long)news.newest);
+	if (count == 0) {
+		bool ok = !ids_reused || store_meta_set(s, NOTIFIED_KEY, newest) == STORE_OK;
+		if (!ok)
+			complain("Could not update the record of the last notice: %s.",
+			         store_error(s));
+		store_close(s);
+		return ok && say("No new enquiries since the last notice, so no email was sent.")
+		           ? EXIT_OK
+		           : EXIT_FAILED;
+	}
+
+	struct buf mail;
+	buf_init(&mail, 8192);
+	buf_printf(&mail,
+	           "To: %s\n"
+	           "Subject: %ld new %s\n"
+	           "Auto-Submitted: auto-generated\n"
+	           "MIME-Version: 1.0\n"
+	           "Content-Type: text/plain; charset=us-ascii\n"
+	           "\n"
+	           "New enquiries have arrived. To read them, open the staff tool:\n"
+	           "\n"
+	           "    enquiries list --status new\n",
+	           to, count, plural(count, "enquiry", "enquiries"));
+	bool sent = !mail.failed && run_sendmail(ctx->cfg.sendmail, mail.data, mail.len);
+	buf_free(&mail);
+	int code = EXIT_OK;
+	if (!sent) {
+		complain("The notice was not sent; nothing was recorded, so the next run will try "
+		         "again.");
+		code = EXIT_FAILED;
+	} else {
+		if (store_meta_set(s, NOTIFIED_KEY, newest) != STORE_OK) {
+			complain(
+			    "The notice was sent, but it could not be recorded (%s), so the next "
+			    "run may send it again.",
+			    store_error(s));
+			code = EXIT_FAILED;
+		} else if (!say("Sent a notice of %ld new %s to %s.", count,
+		                plural(count, "enquiry", "enquiries"), to)) {
+			code = EXIT_FAILED;
+		}
+	}
+	store_close(s);
+	return code;
+}
+
+/* --- keys ---------------------------------------------------------------------------- */
+
+static int cmd_init(struct context *ctx)
+{
+	const char *path = ctx->cfg.secret_key;
+	if (!configured(ctx, path, "secret_key", "where the keyring is") ||
+	    !configured(ctx, ctx->cfg.public_key, "public_key", "where the public key goes"))
+		return EXIT_FAILED;
+	struct stat st;
+	/* Refuse before asking for a passphrase; keyring_create refuses again
+	 * atomically. */
+	if (lstat(path, &st) == 0) {
+		report_keyring(KEYRING_EXISTS, path, false);
+		return EXIT_FAILED;
+	}
+	const char *file = ctx->opt->value[OPT_PASSPHRASE_FILE];
+	char *secret = new_passphrase(file);
+	if (!secret)
+		return EXIT_FAILED;
+	enum keyring_status status = keyring_create(path, secret, &ctx->keyring);
+	int saved_errno = errno;
+	free_secret(secret);
+	errno = saved_errno;
+	if (status != KEYRING_OK) {
+		report_keyring(status, path, file != NULL);
+		return EXIT_FAILED;
+	}
+	const struct keyring_entry *newest = keyring_newest(&ctx->keyring);
+	if (!newest || !write_public_key(ctx, newest)) {
+		complain("The keyring %s was made, but the public key could not be written. Fix "
+		         "the problem above, then run `enquiries rotate` to write it.",
+		         path);
+		return EXIT_FAILED;
+	}
+	return say("Made the keyring %s with the key %s, and wrote its public key to %s.\n"
+	           "Keep the passphrase safe and keep a backup of the keyring: without both, no "
+	           "enquiry can be read.",
+	           path, newest->key_id, ctx->cfg.public_key)
+	           ? EXIT_OK
+	           : EXIT_FAILED;
+}
+
+static int cmd_passwd(struct context *ctx)
+{
+	if (!load_keyring(ctx))
+		return EXIT_FAILED;
+	char *secret = new_passphrase(ctx->opt->value[OPT_NEW_PASSPHRASE_FILE]);
+	if (!secret)
+		return EXIT_FAILED;
+	enum keyring_status status = keyring_save(ctx->cfg.secret_key, secret, &ctx->keyring);
+	int saved_errno = errno;
+	free_secret(secret);
+	errno = saved_errno;
+	if (status != KEYRING_OK) {
+		report_keyring(status, ctx->cfg.secret_key, false);
+		return EXIT_FAILED;
+	}
+	return say("Changed the passphrase of %s. The keys in it are the same, so every enquiry "
+	           "can still be read.",
+	           ctx->cfg.secret_key)
+	           ? EXIT_OK
+	           : EXIT_FAILED;
+}
+
+static int cmd_rotate(struct context *ctx)
+{
+	if (!configured(ctx, ctx->cfg.public_key, "public_key", "where the public key goes"))
+		return EXIT_FAILED;
+	if (!load_keyring(ctx))
+		return EXIT_FAILED;
+	enum keyring_status status =
+	    keyring_rotate(ctx->cfg.secret_key, ctx->passphrase, &ctx->keyring);
+	if (status != KEYRING_OK) {
+		report_keyring(status, ctx->cfg.secret_key, false);
+		return EXIT_FAILED;
+	}
+	const struct keyring_entry *newest = keyring_newest(&ctx->keyring);
+	if (!newest || !write_public_key(ctx, newest)) {
+		complain(
+		    "A new key was added to the keyring, but the public key file could not be "
+		    "written, so new enquiries are still sealed to the old key. Fix the problem "
+		    "above and run `enquiries rotate` again.");
+		return EXIT_FAILED;
+	}
+	return say("Made the new key %s and wrote it to %s. New enquiries are sealed to it once "
+	           "the contact form program has been restarted; the keyring holds %zu keys and "
+	           "older enquiries stay readable.",
+	           newest->key_id, ctx->cfg.public_key, ctx->keyring.count)
+	           ? EXIT_OK
+	           : EXIT_FAILED;
+}
+
+static int cmd_help(struct context *ctx)
+{
+	(void)ctx;
+	return write_all(STDOUT_FILENO, usage_text, sizeof usage_text - 1) ? EXIT_OK : EXIT_FAILED;
+}
+
+/* --- main ---------------------------------------------------------------------------- */
+
+struct command {
+	const char *name;
+	int (*run)(struct context *ctx);
+	unsigned options; /* allowed beyond the global ones */
+	size_t nargs;
+	const char *args_usage;
+	bool needs_config;
+};
+
+static const struct command commands[] = {
+    {"list", cmd_list, FILTER_OPTIONS | BIT(OPT_JSON), 0, "", true},
+    {"show", cmd_show, 0, 1, " REF", true},
+    {"export", cmd_export, FILTER_OPTIONS | BIT(OPT_FORMAT), 0, "", true},
+    {"mark", cmd_mark, 0, 2, " REF handled|new", true},
+    {"purge", cmd_purge, BIT(OPT_OLDER_THAN) | BIT(OPT_DRY_RUN), 0, "", true},
+    {"stats", cmd_stats, 0, 0, "", true},
+    {"verify", cmd_verify, 0, 0, "", true},
+    {"backup", cmd_backup, 0, 1, " FILE", true},
+    {"notify", cmd_notify, 0, 0, "", true},
+    {"init", cmd_init, 0, 0, "", true},
+    {"passwd", cmd_passwd, BIT(OPT_NEW_PASSPHRASE_FILE), 0, "", true},
+    {"rotate", cmd_rotate, 0, 0, "", true},
+    {"help", cmd_help, 0, 0, "", false},
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void choose_locale(void)
+{
+	/* Only character widths depend on it; dates stay in English. */
+	const char *names[] = {"C.UTF-8", "C.utf8", "en_GB.UTF-8", "en_US.UTF-8"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (setlocale(LC_CTYPE, names[i])) {
+			utf8_terminal_widths = true;
+			return;
+		}
+	}
+}
+
+static int run(int argc, char **argv, struct context *ctx, struct options *opt)
+{
+	int code = parse_command_line(argc, argv, opt);
+	if (code != EXIT_OK)
+		return code;
+	if (has(opt, OPT_HELP) || !opt->command) {
+		if (!opt->command && !has(opt, OPT_HELP)) {
+			(void)write_all(STDERR_FILENO, usage_text, sizeof usage_text - 1);
+			return EXIT_USAGE;
+		}
+		return cmd_help(ctx);
+	}
+	const struct command *cmd = find_command(opt->command);
+	if (!cmd)
+		return usage_error("There is no command \"%s\".", opt->command);
+	for (int id = 0; id < OPT_COUNT; id++)
+		if (has(opt, (enum option_id)id) && !(BIT(id) & (GLOBAL_OPTIONS | cmd->options)))
+			return usage_error("The command %s does not take --%s.", cmd->name,
+			                   option_rules[id].name);
+	if (opt->nargs != cmd->nargs)
+		return usage_error("Use it like this: enquiries %s%s.", cmd->name, cmd->args_usage);
+	if (cmd->needs_config) {
+		const char *path = opt->value[OPT_CONFIG] ? opt->value[OPT_CONFIG] : DEFAULT_CONFIG;
+		char err[600];
+		if (!config_load(path, &ctx->cfg, err, sizeof err)) {
+			config_free(&ctx->cfg);
+			complain("%s.%s", err,
+			         opt->value[OPT_CONFIG]
+			             ? ""
+			             : " Name the site configuration with --config FILE.");
+			return EXIT_FAILED;
+		}
+		ctx->cfg_loaded = true;
+		ctx->db_path = opt->value[OPT_DB] ? opt->value[OPT_DB] : ctx->cfg.enquiry_db;
+	}
+	return cmd->run(ctx);
+}
+
+int main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		complain("The cryptography library could not start, so nothing was done.");
+		return EXIT_FAILED;
+	}
+	choose_locale();
+	struct options opt;
+	struct context ctx = {.opt = &opt};
+	int code = run(argc, argv, &ctx, &opt);
+	keyring_free(&ctx.keyring);
+	free_secret(ctx.passphrase);
+	if (ctx.cfg_loaded)
+		config_free(&ctx.cfg);
+	return code;
+}
