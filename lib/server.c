@@ -158,6 +158,11 @@ static void worker_loop(const struct server_options *opt, int listen_fd, const s
 {
 	if (opt->worker_start && !opt->worker_start(opt->arg))
 		_exit(1);
+	char reason[256];
+	if (!sandbox_enter(opt->sandbox, reason, sizeof reason)) {
+		log_error("a worker cannot enter its sandbox: %s", reason);
+		_exit(1);
+	}
 	FCGX_Request fcgx;
 	FCGX_InitRequest(&fcgx, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	char path[PATH_STORAGE];
@@ -262,6 +267,7 @@ int server_run(const struct server_options *opt)
 	log_info("%s started with %d workers", opt->name, count);
 
 	int quick_deaths = 0;
+	bool gave_up = false;
 	while (!stop_requested) {
 		sigsuspend(&idle_mask);
 		if (!child_exited)
@@ -273,7 +279,11 @@ int server_run(const struct server_options *opt)
 			for (int i = 0; i < count; i++) {
 				if (workers[i] != pid)
 					continue;
-				if (WIFSIGNALED(status))
+				if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+					log_error("worker %d broke the seccomp sandbox (SIGSYS) "
+					          "and was killed; starting another",
+					          (int)pid);
+				else if (WIFSIGNALED(status))
 					log_error("worker %d was killed by signal %d; starting another",
 					          (int)pid, WTERMSIG(status));
 				else
@@ -282,11 +292,16 @@ int server_run(const struct server_options *opt)
 				workers[i] = -1;
 				if (stop_requested)
 					break;
-				/* A worker that cannot even start must not spin the CPU. */
+				/* A worker that cannot even start must not spin the CPU.
+				 * Only a worker that exits by itself (it could not open
+				 * what it needs) counts towards giving up; one killed
+				 * from outside is always replaced. */
 				if (now_seconds() - started[i] < 1.0) {
-					if (++quick_deaths > 10) {
-						log_error("workers keep dying at start; giving up");
+					if (!WIFSIGNALED(status) && ++quick_deaths > 10) {
+						log_error("workers cannot start (see the errors "
+						          "above); giving up");
 						stop_requested = 1;
+						gave_up = true;
 						break;
 					}
 					struct timespec pause = {0, 200 * 1000 * 1000};
@@ -334,5 +349,5 @@ int server_run(const struct server_options *opt)
 	if (opt->listen && strncmp(opt->listen, "unix:", 5) == 0)
 		unlink(opt->listen + 5);
 	log_info("%s stopped", opt->name);
-	return 0;
+	return gave_up ? 1 : 0;
 }

@@ -236,3 +236,118 @@ class FastCGIRequest:
                     return stdout
         self.sock.close()
         return stdout
+
+
+# --- helpers for the form, privacy and durability suites --------------------
+REF_PATTERN = r"[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{4}-[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{4}"
+
+
+def ref_of(resp):
+    """The reference in a 303 to the thank-you page, or None."""
+    location = resp.header("Location") or ""
+    m = re.search(r"/thanks\?ref=(" + REF_PATTERN + r")$", location)
+    return m.group(1) if resp.status == 303 and m else None
+
+
+def enquiry_rows(db_path):
+    """Every row of the enquiries table as a dict (an empty list if no file)."""
+    import sqlite3
+    if not os.path.exists(db_path):
+        return []
+    conn = sqlite3.connect(db_path, timeout=10)
+    try:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute("SELECT * FROM enquiries ORDER BY id")]
+    finally:
+        conn.close()
+
+
+def worker_pids(parent):
+    """Live (non-zombie) children of parent, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == parent and fields[0] != "Z":
+                    found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return sorted(found)
+
+
+def wait_until(predicate, seconds=10, step=0.02):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def staff_tool(stack, *args, check=True):
+    """Runs tools/enquiries against stack's config and passphrase."""
+    import subprocess
+    tool = os.path.join(ROOT, "tools", "enquiries")
+    if not os.path.exists(tool):
+        raise AssertionError("the staff tool %s has not been built" % tool)
+    env = stack.env()
+    env["CLINIC_PWHASH_FAST"] = "1"
+    result = subprocess.run([tool, "--config", stack.config, "--passphrase-file",
+                             stack.passphrase_file] + list(args), env=env, capture_output=True,
+                            timeout=60)
+    if check and result.returncode != 0:
+        raise AssertionError("enquiries %s exited %d: %s" % (
+            " ".join(args), result.returncode, result.stderr.decode("utf-8", "replace")[:600]))
+    return result
+
+
+def _json_records(data):
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        if "ref" in data:
+            return [data]
+        for value in data.values():
+            if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+                return value
+    raise AssertionError("unexpected export shape: %r" % (str(data)[:300],))
+
+
+def _flatten(record, out, prefix=""):
+    """name -> string value for every string in record, also under its last
+    key alone and under the name a {"name": .., "value": ..} pair gives."""
+    if isinstance(record, dict):
+        if isinstance(record.get("name"), str) and isinstance(record.get("value"), str):
+            out.setdefault(record["name"], record["value"])
+        for key, value in record.items():
+            if isinstance(value, str):
+                out.setdefault(prefix + key, value)
+                out.setdefault(key, value)
+                if key.startswith("field."):
+                    out.setdefault(key[len("field."):], value)
+            else:
+                _flatten(value, out, prefix + key + ".")
+    elif isinstance(record, list):
+        for item in record:
+            _flatten(item, out, prefix)
+
+
+def staff_export(stack):
+    """ref -> {field name: value} for every enquiry, opened with the staff key
+    through `enquiries export --format json` (a JSON array/object or lines)."""
+    import json
+    text = staff_tool(stack, "export", "--format", "json").stdout.decode("utf-8")
+    try:
+        records = _json_records(json.loads(text)) if text.strip() else []
+    except json.JSONDecodeError:
+        records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    found = {}
+    for record in records:
+        flat = {}
+        _flatten(record, flat)
+        if "ref" not in flat:
+            raise AssertionError("an exported enquiry has no ref: %r" % (str(record)[:300],))
+        found[flat["ref"]] = flat
+    return found
