@@ -65,7 +65,8 @@ struct validation {
 enum validate_status validate_form(const struct field_rule *rules, size_t nrules,
                                    const struct form *f, struct validation *out);
 
-/* Wipes and frees the cleaned values. */
+/* Wipes and frees the cleaned values, and frees the messages (each is
+ * allocated, so a caller adding a message of its own strdup()s it). */
 void validation_free(struct validation *v);
 
 /* Helpers also used elsewhere (content search, staff tool). */
