@@ -15,32 +15,38 @@ struct key_rule {
 	long min, max;
 };
 
-#define STR(field, kind) {#field, kind, offsetof(struct config, field), 0, 0}
-#define NUM(field, lo, hi) {#field, NUMBER, offsetof(struct config, field), lo, hi}
+#define STR(field, kind)                                                                           \
+	{                                                                                          \
+#field, kind, offsetof(struct config, field), 0, 0                                 \
+	}
+#define NUM(field, lo, hi)                                                                         \
+	{                                                                                          \
+#field, NUMBER, offsetof(struct config, field), lo, hi                             \
+	}
 
 static const struct key_rule rules[] = {
-	STR(content_db, PATH),
-	STR(enquiry_db, PATH),
-	STR(public_key, PATH),
-	STR(secret_key, PATH),
-	STR(token_key, PATH),
-	STR(pages_listen, TEXT),
-	STR(contact_listen, TEXT),
-	STR(log_file, PATH),
-	NUM(workers, 1, 64),
-	NUM(max_body, 1024, 1048576),
-	NUM(max_query, 64, 65536),
-	NUM(token_min_age, 0, 3600),
-	NUM(token_max_age, 60, 7 * 86400),
-	NUM(rate_limit_posts, 1, 1000000000),
-	NUM(rate_limit_window, 1, 86400),
-	STR(site_origin, TEXT),
-	STR(clinic_name, TEXT),
-	STR(clinic_phone, TEXT),
-	STR(clinic_email, TEXT),
-	NUM(retention_days, 1, 3650),
-	STR(notify_to, TEXT),
-	STR(sendmail, PATH),
+    STR(content_db, PATH),
+    STR(enquiry_db, PATH),
+    STR(public_key, PATH),
+    STR(secret_key, PATH),
+    STR(token_key, PATH),
+    STR(pages_listen, TEXT),
+    STR(contact_listen, TEXT),
+    STR(log_file, PATH),
+    NUM(workers, 1, 64),
+    NUM(max_body, 1024, 1048576),
+    NUM(max_query, 64, 65536),
+    NUM(token_min_age, 0, 3600),
+    NUM(token_max_age, 60, 7 * 86400),
+    NUM(rate_limit_posts, 1, 1000000000),
+    NUM(rate_limit_window, 1, 86400),
+    STR(site_origin, TEXT),
+    STR(clinic_name, TEXT),
+    STR(clinic_phone, TEXT),
+    STR(clinic_email, TEXT),
+    NUM(retention_days, 1, 3650),
+    STR(notify_to, TEXT),
+    STR(sendmail, PATH),
 };
 
 #define NRULES (sizeof rules / sizeof rules[0])
@@ -158,8 +164,9 @@ bool config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 			errno = 0;
 			long v = strtol(value, &end, 10);
 			if (errno || end == value || *end || v < rules[i].min || v > rules[i].max) {
-				snprintf(err, errlen, "%s:%d: '%s' must be a whole number from %ld to %ld",
-				         path, lineno, key, rules[i].min, rules[i].max);
+				snprintf(err, errlen,
+				         "%s:%d: '%s' must be a whole number from %ld to %ld", path,
+				         lineno, key, rules[i].min, rules[i].max);
 				ok = false;
 			} else {
 				*number_field(cfg, &rules[i]) = v;

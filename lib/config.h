@@ -14,18 +14,18 @@
 
 struct config {
 	/* Where things are. */
-	char *content_db;       /* compiled pages and templates (read-only for programs) */
-	char *enquiry_db;       /* sealed enquiries */
-	char *public_key;       /* staff public key file, read by contact.fcgi */
-	char *secret_key;       /* staff keyring file, read only by the enquiries tool */
-	char *token_key;        /* form-token MAC key file, read by contact.fcgi */
-	char *pages_listen;     /* "unix:/path", "127.0.0.1:9000"; empty: fd 0 */
+	char *content_db;   /* compiled pages and templates (read-only for programs) */
+	char *enquiry_db;   /* sealed enquiries */
+	char *public_key;   /* staff public key file, read by contact.fcgi */
+	char *secret_key;   /* staff keyring file, read only by the enquiries tool */
+	char *token_key;    /* form-token MAC key file, read by contact.fcgi */
+	char *pages_listen; /* "unix:/path", "127.0.0.1:9000"; empty: fd 0 */
 	char *contact_listen;
-	char *log_file;         /* empty: stderr */
+	char *log_file; /* empty: stderr */
 	/* Process model and limits. */
-	long workers;           /* pre-forked workers per program */
-	long max_body;          /* bytes; a larger form post gets 413 */
-	long max_query;         /* bytes of QUERY_STRING considered */
+	long workers;   /* pre-forked workers per program */
+	long max_body;  /* bytes; a larger form post gets 413 */
+	long max_query; /* bytes of QUERY_STRING considered */
 	/* Abuse control. */
 	long token_min_age;     /* seconds: faster than this is not a person typing */
 	long token_max_age;     /* seconds: older forms are re-issued */
@@ -36,9 +36,9 @@ struct config {
 	char *clinic_name;
 	char *clinic_phone;
 	char *clinic_email;
-	long retention_days;    /* stated on the consent box and used by purge */
-	char *notify_to;        /* staff address for `enquiries notify` */
-	char *sendmail;         /* path of sendmail */
+	long retention_days; /* stated on the consent box and used by purge */
+	char *notify_to;     /* staff address for `enquiries notify` */
+	char *sendmail;      /* path of sendmail */
 };
 
 /* Loads path into cfg (defaults first). On failure writes a sentence naming

@@ -116,7 +116,8 @@ static bool load_templates(struct content *c, char *err, size_t errlen)
 static bool load_meta(struct content *c, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v2(c->db, "SELECT key, value FROM meta", -1, &stmt, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db, "SELECT key, value FROM meta", -1, &stmt, NULL) !=
+	    SQLITE_OK) {
 		snprintf(err, errlen, "the content database has no build record");
 		return false;
 	}
@@ -135,8 +136,10 @@ static bool load_meta(struct content *c, char *err, size_t errlen)
 	}
 	sqlite3_finalize(stmt);
 	if (version != CONTENT_SCHEMA_VERSION) {
-		snprintf(err, errlen, "the content database has schema %ld, this program reads %d: "
-		         "rebuild it with tools/build-content", version, CONTENT_SCHEMA_VERSION);
+		snprintf(err, errlen,
+		         "the content database has schema %ld, this program reads %d: "
+		         "rebuild it with tools/build-content",
+		         version, CONTENT_SCHEMA_VERSION);
 		return false;
 	}
 	return true;
@@ -162,8 +165,8 @@ struct content *content_open(const char *path, char *err, size_t errlen)
 	 * renamed over it), so SQLite need not lock or look for a journal. */
 	char uri[4200];
 	snprintf(uri, sizeof uri, "file:%s?immutable=1", path);
-	if (!c->path ||
-	    sqlite3_open_v2(uri, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+	if (!c->path || sqlite3_open_v2(uri, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	                                NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open the content database %s: %s", path,
 		         c->db ? sqlite3_errmsg(c->db) : "out of memory");
 		content_close(c);
@@ -237,8 +240,8 @@ const struct content_page *content_find(const struct content *c, const char *pat
 	return NULL;
 }
 
-size_t content_list(const struct content *c, const char *kind,
-                    const struct content_page **pages, size_t max)
+size_t content_list(const struct content *c, const char *kind, const struct content_page **pages,
+                    size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < c->page_count && n < max; i++)
@@ -306,9 +309,9 @@ int content_search(struct content *c, const char *query, size_t max_hits,
 	int hits = 0, rc;
 	while ((rc = sqlite3_step(c->search)) == SQLITE_ROW) {
 		struct content_hit hit = {
-			.anchor = (const char *)sqlite3_column_text(c->search, 0),
-			.question = (const char *)sqlite3_column_text(c->search, 1),
-			.snippet = (const char *)sqlite3_column_text(c->search, 2),
+		    .anchor = (const char *)sqlite3_column_text(c->search, 0),
+		    .question = (const char *)sqlite3_column_text(c->search, 1),
+		    .snippet = (const char *)sqlite3_column_text(c->search, 2),
 		};
 		if (!hit.anchor || !hit.question || !hit.snippet)
 			continue;

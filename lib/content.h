@@ -35,8 +35,8 @@ const char *content_build_id(const struct content *c);
 
 const struct content_page *content_find(const struct content *c, const char *path);
 /* The pages of one kind, in order (then title); returns the count. */
-size_t content_list(const struct content *c, const char *kind,
-                    const struct content_page **pages, size_t max);
+size_t content_list(const struct content *c, const char *kind, const struct content_page **pages,
+                    size_t max);
 /* A template's source by name, or NULL. */
 const char *content_template(const struct content *c, const char *name, size_t *len);
 

@@ -92,8 +92,8 @@ static bool set_key(struct content_source *out, const char *key, size_t key_len,
 	struct {
 		const char *name;
 		char **field;
-	} fields[] = {{"title", &out->title}, {"kind", &out->kind},       {"path", &out->path},
-	              {"summary", &out->summary}, {"id", &out->id}, {"url", &out->url}};
+	} fields[] = {{"title", &out->title},     {"kind", &out->kind}, {"path", &out->path},
+	              {"summary", &out->summary}, {"id", &out->id},     {"url", &out->url}};
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		if (strlen(fields[i].name) != key_len || memcmp(fields[i].name, key, key_len) != 0)
 			continue;
@@ -115,8 +115,10 @@ static bool set_key(struct content_source *out, const char *key, size_t key_len,
 			snprintf(err, errlen, "line %d: 'order' must be a whole number", line);
 		return ok;
 	}
-	snprintf(err, errlen, "line %d: unknown header '%.*s' (known: title, kind, path, summary, "
-	         "order, id, url)", line, (int)(key_len > 40 ? 40 : key_len), key);
+	snprintf(err, errlen,
+	         "line %d: unknown header '%.*s' (known: title, kind, path, summary, "
+	         "order, id, url)",
+	         line, (int)(key_len > 40 ? 40 : key_len), key);
 	free(value);
 	return false;
 }
@@ -132,9 +134,9 @@ static bool check_fields(struct content_source *out, char *err, size_t errlen)
 		return false;
 	}
 	bool needs_path = strcmp(out->kind, "faq") != 0 && strcmp(out->kind, "video") != 0;
-	if (needs_path && (!out->path || out->path[0] != '/' ||
-	                   strspn(out->path, "/abcdefghijklmnopqrstuvwxyz0123456789-") !=
-	                           strlen(out->path))) {
+	if (needs_path &&
+	    (!out->path || out->path[0] != '/' ||
+	     strspn(out->path, "/abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(out->path))) {
 		snprintf(err, errlen, "path must start with / and use only a-z, 0-9, - and /");
 		return false;
 	}
@@ -219,8 +221,8 @@ bool content_source_parse(const char *text, size_t len, struct content_source *o
 
 void content_source_free(struct content_source *src)
 {
-	char **fields[] = {&src->title,   &src->kind,      &src->path,     &src->summary,
-	                   &src->id,      &src->url,       &src->body_html, &src->body_text};
+	char **fields[] = {&src->title, &src->kind, &src->path,      &src->summary,
+	                   &src->id,    &src->url,  &src->body_html, &src->body_text};
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		free(*fields[i]);
 		*fields[i] = NULL;

@@ -44,8 +44,7 @@ bool envelope_encode(const struct envelope *e, struct buf *out);
 
 /* Parses bytes into e (which it initialises; free with envelope_wipe even
  * on failure). Returns false with a reason in err for anything malformed. */
-bool envelope_decode(const char *bytes, size_t len, struct envelope *e, char *err,
-                     size_t errlen);
+bool envelope_decode(const char *bytes, size_t len, struct envelope *e, char *err, size_t errlen);
 
 /* Adds a field by copying; false past ENVELOPE_MAX_FIELDS, for a bad or
  * repeated name, a value over 65536 bytes, or out of memory. */

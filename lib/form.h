@@ -26,7 +26,7 @@ struct form {
 
 enum form_status {
 	FORM_OK = 0,
-	FORM_BAD_ENCODING,   /* a malformed %-escape */
+	FORM_BAD_ENCODING,    /* a malformed %-escape */
 	FORM_TOO_MANY_FIELDS, /* more than max_fields pairs */
 	FORM_NO_MEMORY,
 };

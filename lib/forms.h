@@ -16,9 +16,9 @@
 #define FORM_HONEYPOT_FIELD "website"
 
 struct form_spec {
-	const char *kind;     /* "contact" or "start": also the template's name */
-	const char *title;    /* the page title */
-	const char *section;  /* the nav section flag */
+	const char *kind;    /* "contact" or "start": also the template's name */
+	const char *title;   /* the page title */
+	const char *section; /* the nav section flag */
 	const struct field_rule *rules;
 	size_t count;
 };

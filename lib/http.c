@@ -12,13 +12,13 @@
 /* Every response carries these. No page of ours runs script; the FAQ's
  * JSON-LD is a data block, which script-src does not govern. */
 static const char security_headers[] =
-	"Content-Security-Policy: default-src 'none'; style-src 'self'; img-src 'self'; "
-	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'\r\n"
-	"X-Content-Type-Options: nosniff\r\n"
-	"Referrer-Policy: no-referrer\r\n"
-	"X-Frame-Options: DENY\r\n"
-	"Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-	"interest-cohort=()\r\n";
+    "Content-Security-Policy: default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+    "interest-cohort=()\r\n";
 
 bool request_init(struct request *req, FCGX_Request *fcgx, char *path_storage, size_t path_len)
 {
@@ -86,20 +86,34 @@ enum body_status request_read_body(struct request *req, size_t limit, struct buf
 const char *http_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 303: return "See Other";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 303:
+		return "See Other";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -213,6 +227,7 @@ bool response_send(struct request *req, const struct response *res, const void *
 		req->client_gone = true;
 		return true;
 	}
-	log_error("writing the response failed: %s", error > 0 ? strerror(error) : "FastCGI stream error");
+	log_error("writing the response failed: %s",
+	          error > 0 ? strerror(error) : "FastCGI stream error");
 	return false;
 }

@@ -34,9 +34,9 @@ const char *request_param(const struct request *req, const char *name);
 
 enum body_status {
 	BODY_OK = 0,
-	BODY_TOO_LARGE,    /* CONTENT_LENGTH above limit: nothing was read */
-	BODY_BAD_LENGTH,   /* missing or malformed CONTENT_LENGTH */
-	BODY_SHORT,        /* the client sent less than it announced: it went away */
+	BODY_TOO_LARGE,  /* CONTENT_LENGTH above limit: nothing was read */
+	BODY_BAD_LENGTH, /* missing or malformed CONTENT_LENGTH */
+	BODY_SHORT,      /* the client sent less than it announced: it went away */
 };
 
 /* Reads exactly CONTENT_LENGTH bytes (at most limit) into body. */
@@ -51,9 +51,9 @@ struct response {
 	int status;
 	const char *content_type; /* NULL: text/html; charset=utf-8 */
 	enum cache_policy cache;
-	const char *etag;    /* quoted, or NULL */
-	time_t last_modified; /* 0: none */
-	const char *location; /* for redirects, or NULL */
+	const char *etag;         /* quoted, or NULL */
+	time_t last_modified;     /* 0: none */
+	const char *location;     /* for redirects, or NULL */
 	const char *extra_header; /* one full "Name: value" line without CRLF, or NULL */
 };
 

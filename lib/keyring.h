@@ -34,11 +34,11 @@ struct keyring {
 
 enum keyring_status {
 	KEYRING_OK = 0,
-	KEYRING_MISSING,          /* no such file */
-	KEYRING_EXISTS,           /* refusing to overwrite */
+	KEYRING_MISSING, /* no such file */
+	KEYRING_EXISTS,  /* refusing to overwrite */
 	KEYRING_BAD_PASSPHRASE,
-	KEYRING_DAMAGED,          /* the file is not a keyring we can read */
-	KEYRING_FAILED,           /* I/O or memory: see errno */
+	KEYRING_DAMAGED, /* the file is not a keyring we can read */
+	KEYRING_FAILED,  /* I/O or memory: see errno */
 };
 
 /* Interactive use derives keys with the MODERATE limits; tests may pass

@@ -27,7 +27,8 @@ bool program_start(int argc, char **argv, const char *name, struct config *cfg,
 			char *end;
 			args->workers = strtol(argv[++i], &end, 10);
 			if (*end || args->workers < 1 || args->workers > 64) {
-				fprintf(stderr, "%s: --workers takes a number from 1 to 64\n", name);
+				fprintf(stderr, "%s: --workers takes a number from 1 to 64\n",
+				        name);
 				return false;
 			}
 		} else {

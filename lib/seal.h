@@ -30,8 +30,7 @@ struct public_key {
 
 void seal_key_id(const unsigned char pk[crypto_box_PUBLICKEYBYTES], char out[SEAL_KEY_ID_LEN]);
 bool seal_public_key_load(const char *path, struct public_key *key, char *err, size_t errlen);
-bool seal_public_key_save(const char *path, const struct public_key *key, char *err,
-                          size_t errlen);
+bool seal_public_key_save(const char *path, const struct public_key *key, char *err, size_t errlen);
 
 /* Pads and seals plain; appends the sealed bytes to sealed. */
 bool seal_message(const struct public_key *key, const void *plain, size_t len, struct buf *sealed);

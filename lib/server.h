@@ -19,6 +19,7 @@
 #include <stdbool.h>
 
 #include "http.h"
+#include "sandbox.h"
 
 struct server_options {
 	const char *name;   /* for log lines */
@@ -30,6 +31,9 @@ struct server_options {
 	/* Called once per request; the request is finished by the server. */
 	void (*handle)(struct request *req, void *arg);
 	void *arg;
+	/* Entered by each worker right after worker_start succeeds; a worker
+	 * that cannot enter it exits instead of serving unconfined. */
+	enum sandbox_profile sandbox;
 };
 
 /* Runs until SIGTERM/SIGINT; returns the process exit status. */

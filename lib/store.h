@@ -35,9 +35,9 @@ struct store_row {
 	int64_t id;
 	char ref[16];
 	char kind[16];
-	char day[11];     /* YYYY-MM-DD, UTC */
+	char day[11]; /* YYYY-MM-DD, UTC */
 	char key_id[32];
-	char status[8];   /* "new" or "handled" */
+	char status[8]; /* "new" or "handled" */
 	unsigned char *sealed;
 	size_t sealed_len;
 };
@@ -60,9 +60,8 @@ void store_close(struct store *s);
 void store_new_ref(char out[16]);
 
 /* Commits one enquiry; returns only after the commit (fsync) returned. */
-enum store_status store_insert(struct store *s, const char *ref, const char *kind,
-                               const char *day, const char *key_id, const void *sealed,
-                               size_t sealed_len);
+enum store_status store_insert(struct store *s, const char *ref, const char *kind, const char *day,
+                               const char *key_id, const void *sealed, size_t sealed_len);
 
 /* Calls fn for each row matching filter, oldest first. fn returns false to stop.
  * The row (and its sealed bytes) is valid only during the call. */
@@ -75,8 +74,7 @@ enum store_status store_set_status(struct store *s, const char *ref, const char 
 /* Deletes rows received before day (YYYY-MM-DD), checkpoints the WAL and
  * VACUUMs so the bytes leave the file; *deleted receives the count. With
  * dry_run nothing changes and *deleted is what would go. */
-enum store_status store_purge(struct store *s, const char *before_day, bool dry_run,
-                              long *deleted);
+enum store_status store_purge(struct store *s, const char *before_day, bool dry_run, long *deleted);
 
 /* A small key/value table for the tool's own bookkeeping (last notice sent). */
 enum store_status store_meta_get(struct store *s, const char *key, char *value, size_t len);

@@ -48,8 +48,8 @@ typedef const char *(*tpl_lookup_fn)(void *arg, const char *name, size_t *len);
 
 /* Renders source with scope into out (appending). On error returns false
  * and writes a one-line reason into err (out may then hold partial output). */
-bool tpl_render(const char *source, size_t len, const struct tpl_scope *scope,
-                tpl_lookup_fn lookup, void *lookup_arg, struct buf *out, char *err, size_t errlen);
+bool tpl_render(const char *source, size_t len, const struct tpl_scope *scope, tpl_lookup_fn lookup,
+                void *lookup_arg, struct buf *out, char *err, size_t errlen);
 
 /* Checks syntax only (sections balanced, tags well-formed); partials are not
  * followed. Used when content is compiled so a broken template never ships. */

@@ -25,8 +25,7 @@ enum token_status {
 };
 
 /* Reads a key file holding 64 hex digits (and an optional newline). */
-bool token_key_load(const char *path, unsigned char key[TOKEN_KEY_BYTES], char *err,
-                    size_t errlen);
+bool token_key_load(const char *path, unsigned char key[TOKEN_KEY_BYTES], char *err, size_t errlen);
 
 /* Writes the token for form_kind ("contact", "start") issued at now. */
 void token_make(const unsigned char key[TOKEN_KEY_BYTES], const char *form_kind, time_t now,

@@ -41,21 +41,21 @@ struct field_rule {
 	const char *label; /* how the page names it in an error: "Your name" */
 	enum field_type type;
 	bool required;
-	size_t max_chars;                     /* 0 for CHOICE and CHECKBOX */
-	const struct field_choice *choices;   /* CHOICE: terminated by a {NULL, NULL} entry */
+	size_t max_chars;                   /* 0 for CHOICE and CHECKBOX */
+	const struct field_choice *choices; /* CHOICE: terminated by a {NULL, NULL} entry */
 };
 
 enum validate_status {
 	VALIDATE_OK = 0,
-	VALIDATE_FIELD_ERRORS, /* see errors[]: re-show the form (422) */
-	VALIDATE_UNKNOWN_FIELD, /* not our form: 400 */
+	VALIDATE_FIELD_ERRORS,   /* see errors[]: re-show the form (422) */
+	VALIDATE_UNKNOWN_FIELD,  /* not our form: 400 */
 	VALIDATE_REPEATED_FIELD, /* not our form: 400 */
 	VALIDATE_NO_MEMORY,
 };
 
 struct validation {
-	size_t count;     /* == number of rules */
-	char **values;    /* cleaned value per rule ("" if absent; "yes" for a ticked box) */
+	size_t count;        /* == number of rules */
+	char **values;       /* cleaned value per rule ("" if absent; "yes" for a ticked box) */
 	const char **errors; /* NULL or a message per rule, e.g. "Enter your email address" */
 };
 

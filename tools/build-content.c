@@ -30,13 +30,13 @@ static size_t file_count;
 static bool too_many_files;
 
 static const char schema[] =
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE TABLE pages(path TEXT UNIQUE, kind TEXT NOT NULL, title TEXT NOT NULL,"
-	" summary TEXT, anchor TEXT UNIQUE, url TEXT, body_html TEXT NOT NULL,"
-	" sort INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE templates(name TEXT PRIMARY KEY, source TEXT NOT NULL);"
-	"CREATE VIRTUAL TABLE faq_index USING fts5(question, answer, anchor UNINDEXED,"
-	" tokenize = 'porter unicode61 remove_diacritics 2');";
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE pages(path TEXT UNIQUE, kind TEXT NOT NULL, title TEXT NOT NULL,"
+    " summary TEXT, anchor TEXT UNIQUE, url TEXT, body_html TEXT NOT NULL,"
+    " sort INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE templates(name TEXT PRIMARY KEY, source TEXT NOT NULL);"
+    "CREATE VIRTUAL TABLE faq_index USING fts5(question, answer, anchor UNINDEXED,"
+    " tokenize = 'porter unicode61 remove_diacritics 2');";
 
 static int collect(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -188,8 +188,8 @@ static bool add_templates(sqlite3 *db, const char *site)
 				ok = false;
 			} else {
 				sqlite3_stmt *stmt;
-				ok = sqlite3_prepare_v2(db, "INSERT INTO templates VALUES (?,?)", -1,
-				                        &stmt, NULL) == SQLITE_OK;
+				ok = sqlite3_prepare_v2(db, "INSERT INTO templates VALUES (?,?)",
+				                        -1, &stmt, NULL) == SQLITE_OK;
 				if (ok) {
 					sqlite3_bind_text(stmt, 1, name, (int)name_len - 5,
 					                  SQLITE_STATIC);

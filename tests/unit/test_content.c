@@ -57,18 +57,18 @@ static void bad_headers_are_refused_with_a_line_number(void **state)
 		const char *text;
 		const char *expect;
 	} cases[] = {
-		{"title: T\nkind: page\npath: /t\n", "no '---'"},
-		{"title: T\nkind: poem\npath: /t\n---\n", "kind must be"},
-		{"kind: page\npath: /t\n---\n", "no title"},
-		{"title: T\ntitle: U\nkind: page\npath: /t\n---\n", "line 2"},
-		{"title: T\ncolour: red\nkind: page\npath: /t\n---\n", "unknown header"},
-		{"title: T\nkind: page\npath: no-slash\n---\n", "path must"},
-		{"title: T\nkind: page\npath: /Upper\n---\n", "path must"},
-		{"title: T\nkind: faq\nid: Bad Id\n---\n", "id"},
-		{"title: T\nkind: video\nurl: http://insecure.example\n---\n", "https"},
-		{"title: T\nkind: page\npath: /t\norder: many\n---\n", "whole number"},
-		{"just a line\n---\n", "line 1"},
-		{"title: \xff\xfe\nkind: page\npath: /t\n---\n", "UTF-8"},
+	    {"title: T\nkind: page\npath: /t\n", "no '---'"},
+	    {"title: T\nkind: poem\npath: /t\n---\n", "kind must be"},
+	    {"kind: page\npath: /t\n---\n", "no title"},
+	    {"title: T\ntitle: U\nkind: page\npath: /t\n---\n", "line 2"},
+	    {"title: T\ncolour: red\nkind: page\npath: /t\n---\n", "unknown header"},
+	    {"title: T\nkind: page\npath: no-slash\n---\n", "path must"},
+	    {"title: T\nkind: page\npath: /Upper\n---\n", "path must"},
+	    {"title: T\nkind: faq\nid: Bad Id\n---\n", "id"},
+	    {"title: T\nkind: video\nurl: http://insecure.example\n---\n", "https"},
+	    {"title: T\nkind: page\npath: /t\norder: many\n---\n", "whole number"},
+	    {"just a line\n---\n", "line 1"},
+	    {"title: \xff\xfe\nkind: page\npath: /t\n---\n", "UTF-8"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct content_source src;
@@ -88,8 +88,8 @@ static void faq_and_video_need_no_path(void **state)
 	assert_null(src.path);
 	assert_string_equal(src.id, "how-long");
 	content_source_free(&src);
-	assert_true(parse("title: A talk\nkind: video\nurl: https://videos.example/1\n---\n", &src,
-	                  err));
+	assert_true(
+	    parse("title: A talk\nkind: video\nurl: https://videos.example/1\n---\n", &src, err));
 	content_source_free(&src);
 }
 
@@ -100,14 +100,14 @@ static void match_expressions_quote_every_word(void **state)
 		const char *query;
 		const char *expect; /* NULL: nothing to search */
 	} cases[] = {
-		{"depression", "\"depression\"*"},
-		{"  how LONG? ", "\"how\"* OR \"LONG\"*"},
-		{"\"NEAR(a b)\" OR x*", "\"NEAR\"* OR \"a\"* OR \"b\"* OR \"OR\"* OR \"x\"*"},
-		{"été", "\"été\"*"},
-		{"\"\"\"", NULL},
-		{"", NULL},
-		{"a b c d e f g h i j k", "\"a\"* OR \"b\"* OR \"c\"* OR \"d\"* OR \"e\"* OR \"f\"* "
-		                         "OR \"g\"* OR \"h\"*"},
+	    {"depression", "\"depression\"*"},
+	    {"  how LONG? ", "\"how\"* OR \"LONG\"*"},
+	    {"\"NEAR(a b)\" OR x*", "\"NEAR\"* OR \"a\"* OR \"b\"* OR \"OR\"* OR \"x\"*"},
+	    {"été", "\"été\"*"},
+	    {"\"\"\"", NULL},
+	    {"", NULL},
+	    {"a b c d e f g h i j k", "\"a\"* OR \"b\"* OR \"c\"* OR \"d\"* OR \"e\"* OR \"f\"* "
+	                              "OR \"g\"* OR \"h\"*"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct buf out;
@@ -161,10 +161,12 @@ static int build_site(void **state)
 	snprintf(dir, sizeof dir, "%s/content", site_dir);
 	mkdir(dir, 0755);
 	write_file(dir, "home.md", "title: Home\nkind: home\npath: /\n---\nWelcome.\n");
-	write_file(dir, "b.md", "title: Sessions\nkind: faq\nid: sessions\norder: 2\n---\n"
-	                        "Therapy usually takes sixteen weekly sessions.\n");
-	write_file(dir, "a.md", "title: Who is it for?\nkind: faq\nid: who\norder: 1\n---\n"
-	                        "People living with depression or anxiety.\n");
+	write_file(dir, "b.md",
+	           "title: Sessions\nkind: faq\nid: sessions\norder: 2\n---\n"
+	           "Therapy usually takes sixteen weekly sessions.\n");
+	write_file(dir, "a.md",
+	           "title: Who is it for?\nkind: faq\nid: who\norder: 1\n---\n"
+	           "People living with depression or anxiety.\n");
 	snprintf(dir, sizeof dir, "%s/templates", site_dir);
 	mkdir(dir, 0755);
 	write_file(dir, "page.html", "<h1>{{title}}</h1>{{{body}}}");
@@ -244,15 +246,15 @@ static void a_missing_database_is_explained(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(a_page_parses_and_renders),
-		cmocka_unit_test(raw_html_in_markdown_never_reaches_the_page),
-		cmocka_unit_test(bad_headers_are_refused_with_a_line_number),
-		cmocka_unit_test(faq_and_video_need_no_path),
-		cmocka_unit_test(match_expressions_quote_every_word),
-		cmocka_unit_test(long_words_are_cut_on_a_character_boundary),
-		cmocka_unit_test(the_built_database_reads_back),
-		cmocka_unit_test(a_rebuild_is_noticed),
-		cmocka_unit_test(a_missing_database_is_explained),
+	    cmocka_unit_test(a_page_parses_and_renders),
+	    cmocka_unit_test(raw_html_in_markdown_never_reaches_the_page),
+	    cmocka_unit_test(bad_headers_are_refused_with_a_line_number),
+	    cmocka_unit_test(faq_and_video_need_no_path),
+	    cmocka_unit_test(match_expressions_quote_every_word),
+	    cmocka_unit_test(long_words_are_cut_on_a_character_boundary),
+	    cmocka_unit_test(the_built_database_reads_back),
+	    cmocka_unit_test(a_rebuild_is_noticed),
+	    cmocka_unit_test(a_missing_database_is_explained),
 	};
 	return cmocka_run_group_tests(tests, build_site, remove_site);
 }

@@ -29,7 +29,8 @@ static void every_rule_is_well_formed(void **state)
 		bool has_token = false, has_honeypot = false, has_consent = false;
 		for (size_t i = 0; i < spec->count; i++) {
 			const struct field_rule *r = &spec->rules[i];
-			assert_true(strspn(r->name, "abcdefghijklmnopqrstuvwxyz_") == strlen(r->name));
+			assert_true(strspn(r->name, "abcdefghijklmnopqrstuvwxyz_") ==
+			            strlen(r->name));
 			assert_non_null(r->label);
 			if (r->type == FIELD_CHOICE) {
 				assert_non_null(r->choices);
@@ -38,9 +39,10 @@ static void every_rule_is_well_formed(void **state)
 			if (r->type == FIELD_TEXT || r->type == FIELD_MULTILINE ||
 			    r->type == FIELD_EMAIL || r->type == FIELD_PHONE)
 				assert_true(r->max_chars > 0);
-			has_token |= strcmp(r->name, FORM_TOKEN_FIELD) == 0 && r->type == FIELD_IGNORED;
+			has_token |=
+			    strcmp(r->name, FORM_TOKEN_FIELD) == 0 && r->type == FIELD_IGNORED;
 			has_honeypot |=
-				strcmp(r->name, FORM_HONEYPOT_FIELD) == 0 && r->type == FIELD_IGNORED;
+			    strcmp(r->name, FORM_HONEYPOT_FIELD) == 0 && r->type == FIELD_IGNORED;
 			has_consent |= strcmp(r->name, "consent") == 0 && r->required &&
 			               r->type == FIELD_CHECKBOX;
 			for (size_t j = 0; j < i; j++)
@@ -77,12 +79,13 @@ static void a_complete_start_form_is_valid(void **state)
 {
 	(void)state;
 	struct validation v;
-	assert_int_equal(check("start",
-	                       "name=Sam+%C3%89xample&email=sam%40example.org&phone=07700+900123&"
-	                       "contact_method=phone&voicemail=no&interest=dit&reason=Low+mood%0D%0A"
-	                       "lately&availability=&consent=yes&token=abc&website=",
-	                       &v),
-	                 VALIDATE_OK);
+	assert_int_equal(
+	    check("start",
+	          "name=Sam+%C3%89xample&email=sam%40example.org&phone=07700+900123&"
+	          "contact_method=phone&voicemail=no&interest=dit&reason=Low+mood%0D%0A"
+	          "lately&availability=&consent=yes&token=abc&website=",
+	          &v),
+	    VALIDATE_OK);
 	const struct form_spec *spec = form_spec_find("start");
 	for (size_t i = 0; i < spec->count; i++) {
 		assert_null(v.errors[i]);
@@ -109,20 +112,20 @@ static void a_contact_form_with_no_consent_is_not(void **state)
 		}
 	assert_int_equal(errors, 1);
 	validation_free(&v);
-	assert_int_equal(check("contact", "name=A&email=a%40b.org&message=Hi&consent=yes&extra=1",
-	                       &v),
-	                 VALIDATE_UNKNOWN_FIELD);
+	assert_int_equal(
+	    check("contact", "name=A&email=a%40b.org&message=Hi&consent=yes&extra=1", &v),
+	    VALIDATE_UNKNOWN_FIELD);
 	validation_free(&v);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(both_forms_exist_and_nothing_else),
-		cmocka_unit_test(every_rule_is_well_formed),
-		cmocka_unit_test(choice_labels),
-		cmocka_unit_test(a_complete_start_form_is_valid),
-		cmocka_unit_test(a_contact_form_with_no_consent_is_not),
+	    cmocka_unit_test(both_forms_exist_and_nothing_else),
+	    cmocka_unit_test(every_rule_is_well_formed),
+	    cmocka_unit_test(choice_labels),
+	    cmocka_unit_test(a_complete_start_form_is_valid),
+	    cmocka_unit_test(a_contact_form_with_no_consent_is_not),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,17 +73,18 @@ static void if_none_match_compares_tags(void **state)
 		const char *header;
 		bool expect;
 	} cases[] = {
-		{"HTTP_IF_NONE_MATCH=\"abc\"", true},
-		{"HTTP_IF_NONE_MATCH=W/\"abc\"", true},
-		{"HTTP_IF_NONE_MATCH=\"x\", \"abc\"", true},
-		{"HTTP_IF_NONE_MATCH=*", true},
-		{"HTTP_IF_NONE_MATCH=\"abcd\"", false},
-		{"HTTP_IF_NONE_MATCH=\"ab\"", false},
-		{"HTTP_IF_NONE_MATCH=", false},
-		{"HTTP_IF_NONE_MATCH=,,,", false},
+	    {"HTTP_IF_NONE_MATCH=\"abc\"", true},
+	    {"HTTP_IF_NONE_MATCH=W/\"abc\"", true},
+	    {"HTTP_IF_NONE_MATCH=\"x\", \"abc\"", true},
+	    {"HTTP_IF_NONE_MATCH=*", true},
+	    {"HTTP_IF_NONE_MATCH=\"abcd\"", false},
+	    {"HTTP_IF_NONE_MATCH=\"ab\"", false},
+	    {"HTTP_IF_NONE_MATCH=", false},
+	    {"HTTP_IF_NONE_MATCH=,,,", false},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		char *envp[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/", (char *)cases[i].header, NULL};
+		char *envp[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/", (char *)cases[i].header,
+		                NULL};
 		struct request req;
 		with_params(&req, envp);
 		if (request_not_modified(&req, "\"abc\"", 1000) != cases[i].expect)
@@ -164,14 +165,14 @@ static void listen_addresses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(the_path_comes_from_request_uri_without_the_query),
-		cmocka_unit_test(requests_without_a_usable_path_are_refused),
-		cmocka_unit_test(missing_method_and_query_are_empty_not_null),
-		cmocka_unit_test(if_none_match_compares_tags),
-		cmocka_unit_test(if_modified_since_compares_dates),
-		cmocka_unit_test(posts_are_never_not_modified),
-		cmocka_unit_test(reasons_are_known),
-		cmocka_unit_test(listen_addresses),
+	    cmocka_unit_test(the_path_comes_from_request_uri_without_the_query),
+	    cmocka_unit_test(requests_without_a_usable_path_are_refused),
+	    cmocka_unit_test(missing_method_and_query_are_empty_not_null),
+	    cmocka_unit_test(if_none_match_compares_tags),
+	    cmocka_unit_test(if_modified_since_compares_dates),
+	    cmocka_unit_test(posts_are_never_not_modified),
+	    cmocka_unit_test(reasons_are_known),
+	    cmocka_unit_test(listen_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
