@@ -37,23 +37,31 @@ static void on_child_signal(int sig)
 
 static int listen_unix(const char *path, char *err, size_t errlen)
 {
+	/* Bind and listen under a temporary name, then rename into place: the
+	 * socket file appears only once it accepts connections, and replaces a
+	 * stale one from a crash in one step. */
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof addr.sun_path) {
+	int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s.%d", path, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof addr.sun_path) {
 		snprintf(err, errlen, "socket path is too long: %s", path);
 		return -1;
 	}
-	strcpy(addr.sun_path, path);
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket: refusing to replace it", path);
+		return -1;
+	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
 		return -1;
 	}
-	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || chmod(path, 0666) != 0 ||
-	    listen(fd, 256) != 0) {
+	unlink(addr.sun_path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+	    chmod(addr.sun_path, 0666) != 0 || listen(fd, 256) != 0 ||
+	    rename(addr.sun_path, path) != 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		unlink(addr.sun_path);
 		close(fd);
 		return -1;
 	}
@@ -71,12 +79,14 @@ static int listen_tcp(const char *address, char *err, size_t errlen)
 	}
 	memcpy(host, address, host_len);
 	host[host_len] = '\0';
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM,
 	                         .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *found;
 	int rc = getaddrinfo(host_len ? host : "127.0.0.1", colon + 1, &hints, &found);
 	if (rc != 0) {
-		snprintf(err, errlen, "cannot use listen address %s: %s", address, gai_strerror(rc));
+		snprintf(err, errlen, "cannot use listen address %s: %s", address,
+		         gai_strerror(rc));
 		return -1;
 	}
 	int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -105,8 +115,8 @@ int server_listen(const char *address, char *err, size_t errlen)
 		return listen_unix(address + 5, err, errlen);
 	if (address && *address) {
 		if (!strchr(address, ':')) {
-			snprintf(err, errlen, "listen address '%s' is neither unix:PATH nor HOST:PORT",
-			         address);
+			snprintf(err, errlen,
+			         "listen address '%s' is neither unix:PATH nor HOST:PORT", address);
 			return -1;
 		}
 		return listen_tcp(address, err, errlen);
@@ -184,7 +194,8 @@ static void worker_loop(const struct server_options *opt, int listen_fd, const s
 		if (request_init(&req, &fcgx, path, sizeof path)) {
 			opt->handle(&req, opt->arg);
 		} else {
-			struct response res = {.status = 400, .cache = CACHE_NEVER,
+			struct response res = {.status = 400,
+			                       .cache = CACHE_NEVER,
 			                       .content_type = "text/plain; charset=utf-8"};
 			static const char msg[] = "Bad request\n";
 			response_send(&req, &res, msg, sizeof msg - 1);
@@ -284,11 +295,13 @@ int server_run(const struct server_options *opt)
 					          "and was killed; starting another",
 					          (int)pid);
 				else if (WIFSIGNALED(status))
-					log_error("worker %d was killed by signal %d; starting another",
-					          (int)pid, WTERMSIG(status));
+					log_error(
+					    "worker %d was killed by signal %d; starting another",
+					    (int)pid, WTERMSIG(status));
 				else
-					log_error("worker %d exited with status %d; starting another",
-					          (int)pid, WEXITSTATUS(status));
+					log_error(
+					    "worker %d exited with status %d; starting another",
+					    (int)pid, WEXITSTATUS(status));
 				workers[i] = -1;
 				if (stop_requested)
 					break;

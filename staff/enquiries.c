@@ -1420,7 +1420,14 @@ static int cmd_show(struct context *ctx)
 	} else if (status != STORE_OK) {
 		complain("Could not read the enquiry: %s.", store_error(s));
 		code = EXIT_FAILED;
-	} else if (!emit(&sh.out) || sh.problem) {
+	} else if (!emit(&sh.out)) {
+		code = EXIT_FAILED;
+	} else if (sh.problem) {
+		complain(
+		    "The enquiry %s could not be read properly (see above). Run `enquiries "
+		    "verify` for a report, and keep the database and keyring as they are until "
+		    "it is understood.",
+		    ref);
 		code = EXIT_FAILED;
 	}
 	buf_wipe(&sh.out);
@@ -1718,10 +1725,13 @@ static int cmd_verify(struct context *ctx)
 		           ? EXIT_OK
 		           : EXIT_FAILED;
 	} else {
-		say("Checked %ld %s: %ld %s a problem (listed above). Keep the database and the "
-		    "keyring as they are, and restore from a backup if enquiries were altered.",
-		    w.rows, plural(w.rows, "enquiry", "enquiries"), w.problems,
-		    plural(w.problems, "has", "have"));
+		/* A failure is told on standard error, like every other one, so
+		 * that it is seen even when the report goes to a file. */
+		complain("Checked %ld %s: %ld %s a problem (listed above). Keep the database and "
+		         "the keyring as they are, and restore from a backup if enquiries were "
+		         "altered.",
+		         w.rows, plural(w.rows, "enquiry", "enquiries"), w.problems,
+		         plural(w.problems, "has", "have"));
 		code = EXIT_FAILED;
 	}
 	buf_wipe(&w.out);
@@ -1952,17 +1962,24 @@ static int cmd_backup(struct context *ctx)
 /* --- notify ------------------------------------------------------------------------ */
 
 struct news {
-	int64_t after;  /* the newest row id the last notice covered */
-	int64_t newest; /* the newest row id there is now */
-	long new_after; /* new enquiries above after */
-	long new_total; /* new enquiries at all */
+	int64_t after;       /* the newest row id the last notice covered */
+	char after_ref[16];  /* and its reference ("" if not recorded) */
+	bool after_replaced; /* a row has that id now, with another reference */
+	int64_t newest;      /* the newest row id there is now */
+	char newest_ref[16]; /* and its reference */
+	long new_after;      /* new enquiries above after */
+	long new_total;      /* new enquiries at all */
 };
 
 static bool count_news(void *arg, const struct store_row *row)
 {
 	struct news *n = arg;
-	if (row->id > n->newest)
+	if (row->id > n->newest) {
 		n->newest = row->id;
+		snprintf(n->newest_ref, sizeof n->newest_ref, "%s", row->ref);
+	}
+	if (row->id == n->after && n->after_ref[0] && strcmp(row->ref, n->after_ref) != 0)
+		n->after_replaced = true;
 	if (strcmp(row->status, "new") == 0) {
 		n->new_total++;
 		if (row->id > n->after)
@@ -2056,17 +2073,28 @@ static int cmd_notify(struct context *ctx)
 		return EXIT_FAILED;
 
 	struct news news = {0};
-	char value[32];
+	char value[64];
 	enum store_status status = store_meta_get(s, NOTIFIED_KEY, value, sizeof value);
 	if (status == STORE_OK) {
+		/* "<row id> <reference>"; older versions wrote the id alone. */
 		char *end;
 		errno = 0;
 		long long after = strtoll(value, &end, 10);
-		if (errno || end == value || *end || after < 0) {
+		bool damaged = errno || end == value || after < 0;
+		if (!damaged && *end == ' ') {
+			size_t ref_len = strlen(end + 1);
+			damaged = ref_len == 0 || ref_len >= sizeof news.after_ref;
+			if (!damaged)
+				memcpy(news.after_ref, end + 1, ref_len + 1);
+		} else if (*end) {
+			damaged = true;
+		}
+		if (damaged) {
 			complain(
 			    "The record of the last notice is damaged; every new enquiry counts "
 			    "as unannounced this time.");
 			after = 0;
+			news.after_ref[0] = '\0';
 		}
 		news.after = (int64_t)after;
 	} else if (status != STORE_NOT_FOUND) {
@@ -2081,11 +2109,15 @@ static int cmd_notify(struct context *ctx)
 	}
 	/* SQLite hands out ids from the largest one present, so once a purge
 	 * has emptied everything above the last notice, new rows get ids it
-	 * already covered: then every new enquiry counts. */
-	bool ids_reused = news.newest < news.after;
+	 * already covered: then every new enquiry counts. The reference tells
+	 * a reused id apart even when as many rows have come in again. */
+	bool ids_reused = news.newest < news.after || news.after_replaced;
 	long count = ids_reused ? news.new_total : news.new_after;
-	char newest[32];
-	snprintf(newest, sizeof newest, "%lld", (long long)news.newest);
+	char newest[64];
+	if (news.newest > 0)
+		snprintf(newest, sizeof newest, "%lld %s", (long long)news.newest, news.newest_ref);
+	else
+		snprintf(newest, sizeof newest, "0");
 	if (count == 0) {
 		bool ok = !ids_reused || store_meta_set(s, NOTIFIED_KEY, newest) == STORE_OK;
 		if (!ok)

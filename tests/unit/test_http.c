@@ -147,6 +147,14 @@ static void listen_addresses(void **state)
 	close(fd);
 	unlink(sock_path);
 
+	/* Anything else at the path is left alone. */
+	FILE *f = fopen(sock_path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(server_listen("unix:/tmp/clinic-listen-test.sock", err, sizeof err), -1);
+	assert_non_null(strstr(err, "not a socket"));
+	unlink(sock_path);
+
 	fd = server_listen("127.0.0.1:0", err, sizeof err);
 	assert_true(fd >= 0);
 	close(fd);
