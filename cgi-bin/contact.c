@@ -109,12 +109,17 @@ static void send_form(struct request *req, int status, const struct form_spec *s
 
 static bool same_origin(struct request *req)
 {
+	/* Browsers that send Sec-Fetch-Site say exactly where a post came from.
+	 * They must: our Referrer-Policy (no-referrer) makes them send
+	 * "Origin: null" even on our own pages. */
 	const char *fetch_site = request_param(req, "HTTP_SEC_FETCH_SITE");
-	if (fetch_site && strcmp(fetch_site, "same-origin") != 0 && strcmp(fetch_site, "none") != 0)
-		return false;
+	if (fetch_site)
+		return strcmp(fetch_site, "same-origin") == 0 || strcmp(fetch_site, "none") == 0;
+	/* Older browsers send no Origin, or "null" under no-referrer; the signed
+	 * token still has to be right. */
 	const char *origin = request_param(req, "HTTP_ORIGIN");
-	if (!origin)
-		return true; /* older browsers send none on same-origin posts */
+	if (!origin || strcmp(origin, "null") == 0)
+		return true;
 	if (cfg.site_origin[0])
 		return strcmp(origin, cfg.site_origin) == 0;
 	const char *host = request_param(req, "HTTP_HOST");
@@ -453,6 +458,7 @@ int main(int argc, char **argv)
 		.workers = (int)cfg.workers,
 		.worker_start = worker_start,
 		.handle = handle,
+		.sandbox = SANDBOX_CONTACT,
 	};
 	int status = server_run(&options);
 	sodium_memzero(token_key, sizeof token_key);
