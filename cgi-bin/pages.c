@@ -140,8 +140,9 @@ static void add_hit(void *arg, const struct content_hit *hit)
 	struct tpl_scope *item = tpl_add_item(results->scope, "results");
 	struct buf snippet;
 	buf_init(&snippet, PAGE_LIMIT);
-	if (!item || !tpl_set(item, "id", hit->anchor) || !tpl_set(item, "question", hit->question) ||
-	    !highlight(hit->snippet, &snippet) || !tpl_set_html(item, "snippet", snippet.data))
+	if (!item || !tpl_set(item, "id", hit->anchor) ||
+	    !tpl_set(item, "question", hit->question) || !highlight(hit->snippet, &snippet) ||
+	    !tpl_set_html(item, "snippet", snippet.data))
 		results->failed = true;
 	buf_free(&snippet);
 }
@@ -165,7 +166,8 @@ static char *search_words(const char *query, bool *searched)
 	char *words = NULL;
 	if (q) {
 		*searched = true;
-		bool usable = utf8_valid(q->value, q->value_len) && !memchr(q->value, '\0', q->value_len);
+		bool usable =
+		    utf8_valid(q->value, q->value_len) && !memchr(q->value, '\0', q->value_len);
 		words = strdup(usable ? q->value : "");
 	}
 	form_free(&form);
@@ -181,7 +183,8 @@ static bool render_search(struct tpl_scope *scope, const char *words)
 	char count[16];
 	snprintf(count, sizeof count, "%d", hits);
 	return tpl_set_flag(scope, "searched", true) && tpl_set(scope, "query", words) &&
-	       tpl_set(scope, "result_count", count) && tpl_set_flag(scope, "has_results", hits > 0);
+	       tpl_set(scope, "result_count", count) &&
+	       tpl_set_flag(scope, "has_results", hits > 0);
 }
 
 /* Renders the page at path; *found is false when there is no such page. */
@@ -255,16 +258,67 @@ static void send_page(struct request *req, const char *body, size_t len, const c
                       enum cache_policy policy)
 {
 	time_t built = content_built_at(site.content);
-	struct response res = {.status = 200, .cache = policy, .etag = etag,
+	struct response res = {.status = 200,
+	                       .cache = policy,
+	                       .etag = etag,
 	                       .last_modified = policy == CACHE_PUBLIC ? built : 0};
 	if (policy == CACHE_PUBLIC && request_not_modified(req, etag, built))
 		res.status = 304;
 	response_send(req, &res, body, len);
 }
 
+#ifdef CLINIC_TEST_HOOKS
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Test builds only (build/test-hooks/pages.fcgi, never installed): under
+ * /__test/ a worker says how many requests reached it, or attempts what its
+ * sandbox forbids, so the integration suites can watch both happen. */
+static unsigned long requests_reached;
+
+static bool test_hook(struct request *req)
+{
+	if (strncmp(req->path, "/__test/", 8) != 0) {
+		requests_reached++;
+		return false;
+	}
+	const char *what = req->path + 8;
+	char text[64];
+	if (strcmp(what, "requests") == 0) {
+		snprintf(text, sizeof text, "%lu\n", requests_reached);
+	} else if (strcmp(what, "exec") == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		snprintf(text, sizeof text, "exec failed without the sandbox\n");
+	} else if (strcmp(what, "socket") == 0) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0)
+			close(fd);
+		snprintf(text, sizeof text, "socket() was allowed\n");
+	} else if (strcmp(what, "write") == 0) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s.probe", cfg.content_db);
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+		snprintf(text, sizeof text, "open for writing was allowed\n");
+	} else {
+		return false;
+	}
+	struct response res = {
+	    .status = 200, .cache = CACHE_NEVER, .content_type = "text/plain; charset=utf-8"};
+	response_send(req, &res, text, strlen(text));
+	return true;
+}
+#endif
+
 static void handle(struct request *req, void *arg)
 {
 	(void)arg;
+#ifdef CLINIC_TEST_HOOKS
+	if (test_hook(req))
+		return;
+#endif
 	if (site_refresh(&site))
 		cache_clear();
 	if (strcmp(req->method, "GET") != 0 && !req->head) {
@@ -338,11 +392,12 @@ int main(int argc, char **argv)
 	if (!program_start(argc, argv, "pages", &cfg, &args))
 		return 1;
 	struct server_options options = {
-		.name = "pages",
-		.listen = args.listen ? args.listen : cfg.pages_listen,
-		.workers = (int)cfg.workers,
-		.worker_start = worker_start,
-		.handle = handle,
+	    .name = "pages",
+	    .listen = args.listen ? args.listen : cfg.pages_listen,
+	    .workers = (int)cfg.workers,
+	    .worker_start = worker_start,
+	    .handle = handle,
+	    .sandbox = SANDBOX_PAGES,
 	};
 	int status = server_run(&options);
 	config_free(&cfg);

@@ -172,6 +172,9 @@ struct content *content_open(const char *path, char *err, size_t errlen)
 		content_close(c);
 		return NULL;
 	}
+	/* Sorting for search must never spill to a temporary file: the pages
+	 * sandbox kills a worker that opens a file for writing. */
+	sqlite3_exec(c->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
 	if (!load_meta(c, err, errlen) || !load_pages(c, err, errlen) ||
 	    !load_templates(c, err, errlen)) {
 		content_close(c);

@@ -192,7 +192,7 @@ bool response_send(struct request *req, const struct response *res, const void *
 		}                                                                                  \
 	} while (0)
 	if (res->cache == CACHE_PUBLIC)
-		ADD("Cache-Control: public, max-age=300\r\n");
+		ADD("Cache-Control: public, max-age=60\r\n");
 	else
 		ADD("Cache-Control: no-store\r\n");
 	if (res->etag)

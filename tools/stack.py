@@ -2,11 +2,12 @@
 """Sets up and runs the whole stack on loopback: the FastCGI programs behind a
 real nginx, with a throwaway state folder. `make run` and the tests use it.
 
-    python3 tools/stack.py run [--port 8080] [--state var]
+    python3 tools/stack.py run [--port 8080] [--state var] [--web-server apache]
 """
 import argparse
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -16,6 +17,16 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# Where the programs are: this checkout, or another build with the same layout
+# (cgi-bin/*.fcgi, tools/*) such as build/asan for the sanitizer runs.
+BIN_DIR = os.path.join(ROOT, os.environ.get("CLINIC_BIN_DIR") or "")
+# A command run in front of each FastCGI program, e.g. valgrind and its options.
+WRAPPER = shlex.split(os.environ.get("CLINIC_WRAPPER", ""))
+# The web server in front: "nginx" (the default) or "apache" (Debian's apache2
+# with the shipped deploy/apache files). The tests run every suite with both.
+WEB_SERVER = os.environ.get("CLINIC_WEB_SERVER") or "nginx"
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+APACHE_MODULES = "/usr/lib/apache2/modules"
 
 SITE_CONF = """\
 # Development config written by tools/stack.py; every program reads it with --config.
@@ -70,6 +81,52 @@ http {{
 """
 
 
+APACHE_CONF = """\
+# Development Apache written by tools/stack.py around the shipped files.
+ServerRoot {state}/apache
+ServerName localhost
+Listen 127.0.0.1:{port}
+PidFile {state}/apache/apache.pid
+DefaultRuntimeDir {state}/apache
+Mutex file:{state}/apache default
+ErrorLog {state}/log/apache-error.log
+{user}
+{modules}
+TypesConfig /etc/mime.types
+KeepAliveTimeout 30
+Include {state}/apache/clinic-server.conf
+<VirtualHost 127.0.0.1:{port}>
+	ServerName localhost
+	CustomLog {state}/log/apache-access.log clinic_private
+	ErrorLog {state}/log/apache-error.log
+	Include {state}/apache/clinic-site.conf
+</VirtualHost>
+"""
+
+# What clinic-site.conf needs (mod_log_config and mod_unixd are built in).
+APACHE_MODULE_NAMES = ["mpm_event", "authz_core", "mime", "headers", "alias", "proxy",
+                       "proxy_fcgi", "cache", "cache_disk"]
+
+
+def apache_modules(names):
+    return "\n".join("LoadModule %s_module %s/mod_%s.so" % (n, APACHE_MODULES, n) for n in names)
+
+
+def shipped_apache(name, state):
+    """A shipped Apache file with only its paths pointed at this checkout."""
+    with open(os.path.join(ROOT, "deploy", "apache", name)) as f:
+        text = f.read()
+    for old, new in (
+        ("/usr/local/share/clinic/htdocs", os.path.join(ROOT, "htdocs")),
+        ("/usr/local/share/clinic/apache", os.path.join(state, "apache")),
+        ("/run/clinic", os.path.join(state, "run")),
+        ("/var/log/apache2", os.path.join(state, "log")),
+        ("/var/cache/apache2/mod_cache_disk", os.path.join(state, "apache", "cache")),
+    ):
+        text = text.replace(old, new)
+    return text
+
+
 def shipped(name, state):
     """A shipped nginx file with only its paths pointed at this checkout."""
     with open(os.path.join(ROOT, "deploy", "nginx", name)) as f:
@@ -110,8 +167,13 @@ def port_open(port):
 
 class Stack:
     def __init__(self, state, port, workers=2, token_min_age=3, rate_limit_posts=5,
-                 fast_keys=False):
+                 fast_keys=False, web_server=None, test_hooks=False):
         self.state = os.path.abspath(state)
+        self.web_server = web_server or WEB_SERVER
+        if self.web_server not in ("nginx", "apache"):
+            raise ValueError("web_server must be nginx or apache, not %r" % self.web_server)
+        # pages.fcgi built with -DCLINIC_TEST_HOOKS (make build/test-hooks/pages.fcgi).
+        self.test_hooks = test_hooks
         self.port = port
         self.workers = workers
         self.token_min_age = token_min_age
@@ -150,16 +212,41 @@ class Stack:
         user = "user root root;" if os.geteuid() == 0 else ""
         with open(self.path("nginx", "nginx.conf"), "w") as f:
             f.write(NGINX_CONF.format(state=self.state, port=self.port, user=user))
+        if self.web_server == "apache":
+            self.setup_apache()
+
+    def setup_apache(self):
+        os.makedirs(self.path("apache", "cache"), exist_ok=True)
+        for name in ("clinic-server.conf", "clinic-common.conf", "clinic-site.conf"):
+            with open(self.path("apache", name), "w") as f:
+                f.write(shipped_apache(name, self.state))
+        # Apache will not serve as root: its children run as www-data, which
+        # must reach the sockets (mode 0666) through these folders.
+        user = ""
+        if os.geteuid() == 0:
+            user = "User www-data\nGroup www-data"
+            os.chmod(self.state, 0o711)
+            os.chmod(self.path("run"), 0o711)
+            os.chmod(self.path("apache"), 0o711)
+            shutil.chown(self.path("apache", "cache"), "www-data", "www-data")
+        with open(self.path("apache", "httpd.conf"), "w") as f:
+            f.write(APACHE_CONF.format(state=self.state, port=self.port, user=user,
+                                       modules=apache_modules(APACHE_MODULE_NAMES)))
+
+    @property
+    def access_log(self):
+        """The web server's access log (the clinic_private format)."""
+        return self.path("log", self.web_server + "-access.log")
 
     def build_content(self, site_dir=None):
-        subprocess.run([os.path.join(ROOT, "tools", "build-content"),
+        subprocess.run([os.path.join(BIN_DIR, "tools", "build-content"),
                         site_dir or os.path.join(ROOT, "site"), self.path("content.db")],
                        check=True, stdout=subprocess.DEVNULL)
 
     def make_staff_key(self):
         if os.path.exists(self.path("staff.keyring")):
             return
-        tool = os.path.join(ROOT, "tools", "enquiries")
+        tool = os.path.join(BIN_DIR, "tools", "enquiries")
         if not os.path.exists(tool):
             return
         if not os.path.exists(self.passphrase_file):
@@ -172,14 +259,16 @@ class Stack:
 
     # --- processes ----------------------------------------------------------
     def start_program(self, name):
-        binary = os.path.join(ROOT, "cgi-bin", name + ".fcgi")
+        binary = os.path.join(BIN_DIR, "cgi-bin", name + ".fcgi")
+        if self.test_hooks and name == "pages":
+            binary = os.path.join(ROOT, "build", "test-hooks", "pages.fcgi")
         sock = self.path("run", name + ".sock")
         if os.path.exists(sock):
             os.unlink(sock)
-        self.procs[name] = subprocess.Popen([binary, "--config", self.config],
+        self.procs[name] = subprocess.Popen(WRAPPER + [binary, "--config", self.config],
                                             env=self.env(), start_new_session=True)
-        wait_for(lambda: os.path.exists(sock) or self.procs[name].poll() is not None, 10,
-                 name + " socket")
+        wait_for(lambda: os.path.exists(sock) or self.procs[name].poll() is not None,
+                 60 if WRAPPER else 10, name + " socket")
         if self.procs[name].poll() is not None:
             raise RuntimeError("%s exited at start: see %s" % (name, self.path("log",
                                                                                "clinic.log")))
@@ -195,11 +284,31 @@ class Stack:
             start_new_session=True)
         wait_for(lambda: port_open(self.port), 10, "nginx on port %d" % self.port)
 
+    def start_apache(self):
+        conf = self.path("apache", "httpd.conf")
+        check = subprocess.run([APACHE, "-t", "-f", conf], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError("apache2 rejected its config:\n" + check.stderr)
+        self.procs["apache"] = subprocess.Popen([APACHE, "-f", conf, "-DFOREGROUND"],
+                                                start_new_session=True)
+        wait_for(lambda: port_open(self.port) or self.procs["apache"].poll() is not None, 10,
+                 "apache2 on port %d" % self.port)
+        if self.procs["apache"].poll() is not None:
+            raise RuntimeError("apache2 exited at start: see " +
+                               self.path("log", "apache-error.log"))
+
     def start(self):
-        self.start_program("pages")
-        if os.path.exists(self.path("staff.pub")):
-            self.start_program("contact")
-        self.start_nginx()
+        try:
+            self.start_program("pages")
+            if os.path.exists(self.path("staff.pub")):
+                self.start_program("contact")
+            if self.web_server == "apache":
+                self.start_apache()
+            else:
+                self.start_nginx()
+        except BaseException:
+            self.stop()  # nothing started may outlive a failed start
+            raise
 
     def stop(self):
         for name, proc in list(self.procs.items()):
@@ -219,8 +328,9 @@ def main():
     parser.add_argument("command", choices=["run"])
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--state", default=os.path.join(ROOT, "var"))
+    parser.add_argument("--web-server", choices=["nginx", "apache"], default=None)
     args = parser.parse_args()
-    stack = Stack(args.state, args.port)
+    stack = Stack(args.state, args.port, web_server=args.web_server)
     stack.setup()
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))

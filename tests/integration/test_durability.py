@@ -109,8 +109,9 @@ def test_every_acknowledged_enquiry_survives_workers_killed_mid_burst(ctx):
         statuses[status] = statuses.get(status, 0) + 1
     summary = "%d posts, %d kills, statuses %r" % (len(attempts), len(kills), statuses)
     assert len(kills) >= 5, "too few workers were killed to show anything: " + summary
-    odd = {s: c for s, c in statuses.items() if s not in (303, 502)}
-    assert not odd, "answers other than 303 or 502 (worker gone): " + summary
+    # A worker killed mid-request: nginx answers 502, Apache 503.
+    odd = {s: c for s, c in statuses.items() if s not in (303, 502, 503)}
+    assert not odd, "answers other than 303, 502 or 503 (worker gone): " + summary
     acknowledged = {ref: message for message, status, ref in attempts if status == 303}
     assert all(ref for _, status, ref in attempts if status == 303), "303 without a reference"
     assert len(acknowledged) >= 20, "too few posts acknowledged: " + summary

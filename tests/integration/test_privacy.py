@@ -109,7 +109,7 @@ def test_nothing_typed_is_written_anywhere_in_the_clear(ctx):
     for path in files_under(ctx.stack.state):
         scanned.setdefault(path, read(path))
     logs = [p for p in scanned if p.startswith(ctx.stack.path("log") + os.sep)]
-    assert ctx.stack.path("log", "nginx-access.log") in logs, "the access log was scanned"
+    assert ctx.stack.access_log in logs, "the access log was scanned"
     assert ctx.stack.path("enquiries.db") in scanned and scanned[ctx.stack.path("enquiries.db")]
     found = []
     for path, data in scanned.items():
@@ -134,7 +134,7 @@ def test_the_access_log_says_only_that_a_page_was_served(ctx):
     ctx.get("/thanks?ref=ABCD-EFGH")
     ctx.post("/contact", ctx.form("contact", email="bad"),
              headers={"User-Agent": "Marker-Agent/1.0", "Referer": "http://ref.example/x?y=1"})
-    with open(ctx.stack.path("log", "nginx-access.log"), "rb") as f:
+    with open(ctx.stack.access_log, "rb") as f:
         lines = f.read().splitlines()
     assert len(lines) >= 3, "the access log has lines: %r" % lines
     for line in lines:

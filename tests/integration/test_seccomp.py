@@ -1,0 +1,98 @@
+"""The seccomp sandbox in the running programs: every worker of both programs
+is filtered, and a worker that tries what its profile forbids (through the
+/__test/ paths compiled only into build/test-hooks/pages.fcgi) is killed with
+SIGSYS, logged, and replaced, while the site keeps answering."""
+import os
+import time
+
+from harness import ROOT, assert_equal, assert_in, wait_until, worker_pids
+
+STACK_OPTIONS = {"test_hooks": True}
+UNAVAILABLE = "This page is not available just now"  # htdocs/static/errors/503.html
+
+
+def status_fields(pid):
+    fields = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            fields[name] = value.strip()
+    return fields
+
+
+def workers_of(ctx, name):
+    parent = ctx.stack.procs[name].pid
+    assert wait_until(lambda: len(worker_pids(parent)) == ctx.stack.workers), (
+        "%s has all its workers" % name)
+    return parent, worker_pids(parent)
+
+
+def log_text(ctx):
+    with open(ctx.stack.path("log", "clinic.log")) as f:
+        return f.read()
+
+
+def test_every_worker_of_both_programs_is_filtered(ctx):
+    # A form post goes through the contact sandbox (SQLite writes, sealing).
+    resp = ctx.post("/contact", ctx.form("contact"))
+    assert_equal(resp.status, 303, "a post is accepted by a sandboxed contact worker")
+    for name in ("pages", "contact"):
+        parent, workers = workers_of(ctx, name)
+        for pid in workers:
+            fields = status_fields(pid)
+            assert_equal(fields.get("Seccomp"), "2", "%s worker %d is in filter mode" % (name,
+                                                                                      pid))
+            assert_equal(fields.get("NoNewPrivs"), "1", "%s worker %d: no_new_privs" % (name,
+                                                                                    pid))
+
+
+def forbidden_call_kills_one_worker(ctx, what):
+    parent, before = workers_of(ctx, "pages")
+    resp = ctx.get("/__test/" + what)
+    # The web server lost its upstream: nginx answers 502, Apache 503, both
+    # with the shipped error page.
+    assert resp.status in (502, 503), "%s: the worker died mid-request (%r)" % (what, resp)
+    assert_in(UNAVAILABLE, resp.text, "%s: the shipped error page" % what)
+    assert wait_until(lambda: len(set(before) - set(worker_pids(parent))) == 1), (
+        "%s: exactly one worker died" % what)
+    gone = (set(before) - set(worker_pids(parent))).pop()
+    assert wait_until(lambda: len(worker_pids(parent)) == ctx.stack.workers), (
+        "%s: the worker was replaced" % what)
+    line = "worker %d broke the seccomp sandbox (SIGSYS)" % gone
+    assert wait_until(lambda: line in log_text(ctx), 5), "%s: logged %r" % (what, line)
+    for pid in worker_pids(parent):
+        assert_equal(status_fields(pid).get("Seccomp"), "2", "the replacement is filtered")
+    for _ in range(2 * ctx.stack.workers):
+        assert_equal(ctx.get("/faq?q=sessions").status, 200, "the site still answers")
+
+
+def test_exec_kills_the_worker_which_is_replaced(ctx):
+    forbidden_call_kills_one_worker(ctx, "exec")
+
+
+def test_creating_a_socket_kills_the_worker(ctx):
+    forbidden_call_kills_one_worker(ctx, "socket")
+
+
+def test_opening_a_file_for_writing_kills_a_pages_worker(ctx):
+    probe = ctx.stack.path("content.db") + ".probe"
+    forbidden_call_kills_one_worker(ctx, "write")
+    assert not os.path.exists(probe), "the file was never created"
+
+
+def test_the_parent_keeps_serving_after_many_violations(ctx):
+    parent = ctx.stack.procs["pages"].pid
+    for _ in range(3):
+        ctx.get("/__test/exec")
+        time.sleep(1.1)  # the parent slows down only for workers dying at start
+    assert ctx.stack.procs["pages"].poll() is None, "pages.fcgi is still running"
+    assert wait_until(lambda: len(worker_pids(parent)) == ctx.stack.workers), "all replaced"
+    assert_equal(ctx.get("/").status, 200)
+
+
+def test_the_test_paths_exist_only_in_the_test_build(ctx):
+    with open(os.path.join(ROOT, "build", "test-hooks", "pages.fcgi"), "rb") as f:
+        assert b"/__test/" in f.read(), "the test build has its hooks"
+    for program in ("pages", "contact"):
+        with open(os.path.join(ROOT, "cgi-bin", program + ".fcgi"), "rb") as f:
+            assert b"/__test/" not in f.read(), "cgi-bin/%s.fcgi has no test paths" % program
