@@ -2,15 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "fileio.h"
 
 #define PUBLIC_KEY_MAGIC "clinic-staff-key-v1"
 #define KEY_ID_BYTES 8
@@ -21,263 +20,205 @@
 
 _Static_assert(SEAL_KEY_ID_LEN == 2 * KEY_ID_BYTES + 1, "key id is 16 hex digits");
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-        if (!err || errlen == 0)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-}
-
 void seal_key_id(const unsigned char pk[crypto_box_PUBLICKEYBYTES], char out[SEAL_KEY_ID_LEN])
 {
-        unsigned char id[KEY_ID_BYTES];
-        if (sodium_init() < 0 ||
-            crypto_generichash(id, sizeof id, pk, crypto_box_PUBLICKEYBYTES, NULL, 0) != 0) {
-                out[0] = '\0';
-                return;
-        }
-        sodium_bin2hex(out, SEAL_KEY_ID_LEN, id, sizeof id);
+	unsigned char id[KEY_ID_BYTES];
+	if (sodium_init() < 0 ||
+	    crypto_generichash(id, sizeof id, pk, crypto_box_PUBLICKEYBYTES, NULL, 0) != 0) {
+		out[0] = '\0';
+		return;
+	}
+	sodium_bin2hex(out, SEAL_KEY_ID_LEN, id, sizeof id);
 }
 
 static bool is_lower_hex(const char *s, size_t n)
 {
-        for (size_t i = 0; i < n; i++)
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return false;
-        return true;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
 }
 
 bool seal_public_key_load(const char *path, struct public_key *key, char *err, size_t errlen)
 {
-        memset(key, 0, sizeof *key);
-        if (sodium_init() < 0) {
-                set_err(err, errlen, "cannot read the staff public key %s: libsodium did not start",
-                        path);
-                return false;
-        }
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                set_err(err, errlen, "cannot open the staff public key %s: %s", path,
-                        strerror(errno));
-                return false;
-        }
-        struct stat st;
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-                set_err(err, errlen, "the staff public key %s is not a regular file", path);
-                close(fd);
-                return false;
-        }
-        /* One byte more than the longest valid file, to notice a longer one. */
-        char text[PUBLIC_KEY_LINE_LEN + 1];
-        size_t len = 0;
-        while (len < sizeof text) {
-                ssize_t n = read(fd, text + len, sizeof text - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        set_err(err, errlen, "cannot read the staff public key %s: %s", path,
-                                strerror(errno));
-                        close(fd);
-                        return false;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        close(fd);
+	memset(key, 0, sizeof *key);
+	if (sodium_init() < 0) {
+		snprintf(err, errlen,
+		         "cannot read the staff public key %s: libsodium did not start", path);
+		return false;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open the staff public key %s: %s", path,
+		         strerror(errno));
+		return false;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "the staff public key %s is not a regular file", path);
+		close(fd);
+		return false;
+	}
+	/* One byte more than the longest valid file, to notice a longer one. */
+	char text[PUBLIC_KEY_LINE_LEN + 1];
+	size_t len = 0;
+	while (len < sizeof text) {
+		ssize_t n = read(fd, text + len, sizeof text - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read the staff public key %s: %s", path,
+			         strerror(errno));
+			close(fd);
+			return false;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
 
-        size_t magic_len = sizeof PUBLIC_KEY_MAGIC - 1;
-        const char *id_text = text + magic_len + 1;
-        const char *pk_text = id_text + 16 + 1;
-        bool well_formed = (len == PUBLIC_KEY_LINE_LEN || len == PUBLIC_KEY_LINE_LEN - 1) &&
-                           memcmp(text, PUBLIC_KEY_MAGIC, magic_len) == 0 &&
-                           text[magic_len] == ' ' && is_lower_hex(id_text, 16) &&
-                           id_text[16] == ' ' && is_lower_hex(pk_text, PK_HEX_LEN) &&
-                           (len == PUBLIC_KEY_LINE_LEN - 1 || pk_text[PK_HEX_LEN] == '\n');
-        size_t bin_len = 0;
-        if (!well_formed ||
-            sodium_hex2bin(key->pk, sizeof key->pk, pk_text, PK_HEX_LEN, NULL, &bin_len, NULL) !=
-                0 ||
-            bin_len != sizeof key->pk) {
-                memset(key, 0, sizeof *key);
-                set_err(err, errlen,
-                        "the staff public key %s is not in the expected form: one line "
-                        "\"" PUBLIC_KEY_MAGIC " <16 hex digits> <64 hex digits>\"",
-                        path);
-                return false;
-        }
-        if (sodium_is_zero(key->pk, sizeof key->pk)) {
-                memset(key, 0, sizeof *key);
-                set_err(err, errlen, "the staff public key %s holds an all-zero key", path);
-                return false;
-        }
-        seal_key_id(key->pk, key->key_id);
-        if (strlen(key->key_id) != 16 || memcmp(key->key_id, id_text, 16) != 0) {
-                memset(key, 0, sizeof *key);
-                set_err(err, errlen,
-                        "the staff public key %s is damaged: its key id does not match the key",
-                        path);
-                return false;
-        }
-        return true;
-}
-
-/* Writes all of n bytes, retrying short writes. */
-static bool write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return false;
-                p += w;
-                n -= (size_t)w;
-        }
-        return true;
-}
-
-/* Makes a completed rename durable. */
-static bool sync_parent_dir(const char *path)
-{
-        char copy[PATH_MAX];
-        if (strlen(path) >= sizeof copy) {
-                errno = ENAMETOOLONG;
-                return false;
-        }
-        strcpy(copy, path);
-        int dir = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir < 0)
-                return false;
-        bool ok = fsync(dir) == 0;
-        int saved_errno = errno;
-        close(dir);
-        errno = saved_errno;
-        return ok;
+	size_t magic_len = sizeof PUBLIC_KEY_MAGIC - 1;
+	const char *id_text = text + magic_len + 1;
+	const char *pk_text = id_text + 16 + 1;
+	bool well_formed = (len == PUBLIC_KEY_LINE_LEN || len == PUBLIC_KEY_LINE_LEN - 1) &&
+	                   memcmp(text, PUBLIC_KEY_MAGIC, magic_len) == 0 &&
+	                   text[magic_len] == ' ' && is_lower_hex(id_text, 16) &&
+	                   id_text[16] == ' ' && is_lower_hex(pk_text, PK_HEX_LEN) &&
+	                   (len == PUBLIC_KEY_LINE_LEN - 1 || pk_text[PK_HEX_LEN] == '\n');
+	size_t bin_len = 0;
+	if (!well_formed ||
+	    sodium_hex2bin(key->pk, sizeof key->pk, pk_text, PK_HEX_LEN, NULL, &bin_len, NULL) !=
+	        0 ||
+	    bin_len != sizeof key->pk) {
+		memset(key, 0, sizeof *key);
+		snprintf(err, errlen,
+		         "the staff public key %s is not in the expected form: one line "
+		         "\"" PUBLIC_KEY_MAGIC " <16 hex digits> <64 hex digits>\"",
+		         path);
+		return false;
+	}
+	if (sodium_is_zero(key->pk, sizeof key->pk)) {
+		memset(key, 0, sizeof *key);
+		snprintf(err, errlen, "the staff public key %s holds an all-zero key", path);
+		return false;
+	}
+	seal_key_id(key->pk, key->key_id);
+	if (strlen(key->key_id) != 16 || memcmp(key->key_id, id_text, 16) != 0) {
+		memset(key, 0, sizeof *key);
+		snprintf(err, errlen,
+		         "the staff public key %s is damaged: its key id does not match the key",
+		         path);
+		return false;
+	}
+	return true;
 }
 
 bool seal_public_key_save(const char *path, const struct public_key *key, char *err, size_t errlen)
 {
-        if (sodium_init() < 0) {
-                set_err(err, errlen,
-                        "cannot write the staff public key %s: libsodium did not start", path);
-                return false;
-        }
-        char key_id[SEAL_KEY_ID_LEN];
-        char pk_hex[PK_HEX_LEN + 1];
-        seal_key_id(key->pk, key_id);
-        sodium_bin2hex(pk_hex, sizeof pk_hex, key->pk, sizeof key->pk);
-        char line[PUBLIC_KEY_LINE_LEN + 1];
-        int n = snprintf(line, sizeof line, "%s %s %s\n", PUBLIC_KEY_MAGIC, key_id, pk_hex);
-        if (n != (int)PUBLIC_KEY_LINE_LEN) {
-                set_err(err, errlen, "cannot write the staff public key %s: the key is invalid",
-                        path);
-                return false;
-        }
+	if (sodium_init() < 0) {
+		snprintf(err, errlen,
+		         "cannot write the staff public key %s: libsodium did not start", path);
+		return false;
+	}
+	char key_id[SEAL_KEY_ID_LEN];
+	char pk_hex[PK_HEX_LEN + 1];
+	seal_key_id(key->pk, key_id);
+	sodium_bin2hex(pk_hex, sizeof pk_hex, key->pk, sizeof key->pk);
+	char line[PUBLIC_KEY_LINE_LEN + 1];
+	int n = snprintf(line, sizeof line, "%s %s %s\n", PUBLIC_KEY_MAGIC, key_id, pk_hex);
+	if (n != (int)PUBLIC_KEY_LINE_LEN) {
+		snprintf(err, errlen, "cannot write the staff public key %s: the key is invalid",
+		         path);
+		return false;
+	}
 
-        char tmp[PATH_MAX];
-        if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp) {
-                set_err(err, errlen, "cannot write the staff public key %s: the path is too long",
-                        path);
-                return false;
-        }
-        int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                set_err(err, errlen, "cannot create a file next to %s: %s", path, strerror(errno));
-                return false;
-        }
-        /* Anyone may read a public key; mkostemp created it 0600. */
-        bool ok = fchmod(fd, 0644) == 0 && write_all(fd, line, (size_t)n) && fsync(fd) == 0;
-        int saved_errno = errno;
-        if (close(fd) != 0 && ok) {
-                ok = false;
-                saved_errno = errno;
-        }
-        if (ok && rename(tmp, path) != 0) {
-                ok = false;
-                saved_errno = errno;
-        }
-        if (!ok) {
-                unlink(tmp);
-                set_err(err, errlen, "cannot write the staff public key %s: %s", path,
-                        strerror(saved_errno));
-                return false;
-        }
-        if (!sync_parent_dir(path)) {
-                set_err(err, errlen,
-                        "wrote the staff public key %s but could not sync its folder: %s", path,
-                        strerror(errno));
-                return false;
-        }
-        return true;
+	/* Anyone may read a public key. */
+	switch (file_replace(path, line, (size_t)n, 0644, true)) {
+	case FILE_OK:
+		return true;
+	case FILE_NO_TEMP:
+		if (errno == ENAMETOOLONG)
+			snprintf(err, errlen,
+			         "cannot write the staff public key %s: the path is too long",
+			         path);
+		else
+			snprintf(err, errlen, "cannot create a file next to %s: %s", path,
+			         strerror(errno));
+		return false;
+	case FILE_NOT_DURABLE:
+		snprintf(err, errlen,
+		         "wrote the staff public key %s but could not sync its folder: %s", path,
+		         strerror(errno));
+		return false;
+	case FILE_EXISTS:
+	case FILE_NOT_WRITTEN:
+		break;
+	}
+	snprintf(err, errlen, "cannot write the staff public key %s: %s", path, strerror(errno));
+	return false;
 }
 
 size_t seal_bucket(size_t len)
 {
-        if (len >= SIZE_MAX / 2)
-                return 0;
-        size_t bucket = BUCKET_MIN;
-        while (bucket < len + 1)
-                bucket *= 2;
-        return bucket;
+	if (len >= SIZE_MAX / 2)
+		return 0;
+	size_t bucket = BUCKET_MIN;
+	while (bucket < len + 1)
+		bucket *= 2;
+	return bucket;
 }
 
 bool seal_message(const struct public_key *key, const void *plain, size_t len, struct buf *sealed)
 {
-        if (!key || (!plain && len) || sodium_init() < 0)
-                return false;
-        size_t bucket = seal_bucket(len);
-        if (bucket == 0 || bucket > SIZE_MAX - crypto_box_SEALBYTES)
-                return false;
-        unsigned char *padded = sodium_malloc(bucket);
-        unsigned char *cipher = malloc(bucket + crypto_box_SEALBYTES);
-        bool ok = padded && cipher;
-        size_t padded_len = 0;
-        if (ok) {
-                if (len)
-                        memcpy(padded, plain, len);
-                ok = sodium_pad(&padded_len, padded, len, bucket, bucket) == 0 &&
-                     padded_len == bucket &&
-                     crypto_box_seal(cipher, padded, padded_len, key->pk) == 0 &&
-                     buf_append(sealed, cipher, padded_len + crypto_box_SEALBYTES);
-        }
-        if (padded) {
-                sodium_memzero(padded, bucket);
-                sodium_free(padded);
-        }
-        free(cipher);
-        return ok;
+	if (!key || (!plain && len) || sodium_init() < 0)
+		return false;
+	size_t bucket = seal_bucket(len);
+	if (bucket == 0 || bucket > SIZE_MAX - crypto_box_SEALBYTES)
+		return false;
+	unsigned char *padded = sodium_malloc(bucket);
+	unsigned char *cipher = malloc(bucket + crypto_box_SEALBYTES);
+	bool ok = padded && cipher;
+	size_t padded_len = 0;
+	if (ok) {
+		if (len)
+			memcpy(padded, plain, len);
+		ok = sodium_pad(&padded_len, padded, len, bucket, bucket) == 0 &&
+		     padded_len == bucket &&
+		     crypto_box_seal(cipher, padded, padded_len, key->pk) == 0 &&
+		     buf_append(sealed, cipher, padded_len + crypto_box_SEALBYTES);
+	}
+	if (padded) {
+		sodium_memzero(padded, bucket);
+		sodium_free(padded);
+	}
+	free(cipher);
+	return ok;
 }
 
 static bool is_bucket_size(size_t n)
 {
-        return n >= BUCKET_MIN && (n & (n - 1)) == 0;
+	return n >= BUCKET_MIN && (n & (n - 1)) == 0;
 }
 
 bool seal_open(const unsigned char pk[crypto_box_PUBLICKEYBYTES],
                const unsigned char sk[crypto_box_SECRETKEYBYTES], const void *sealed, size_t len,
                struct buf *plain)
 {
-        if (!sealed || len < crypto_box_SEALBYTES || sodium_init() < 0)
-                return false;
-        size_t padded_len = len - crypto_box_SEALBYTES;
-        if (!is_bucket_size(padded_len))
-                return false;
-        unsigned char *padded = sodium_malloc(padded_len);
-        if (!padded)
-                return false;
-        size_t unpadded_len = 0;
-        bool ok = crypto_box_seal_open(padded, sealed, len, pk, sk) == 0 &&
-                  sodium_unpad(&unpadded_len, padded, padded_len, padded_len) == 0 &&
-                  seal_bucket(unpadded_len) == padded_len &&
-                  buf_append(plain, padded, unpadded_len);
-        sodium_memzero(padded, padded_len);
-        sodium_free(padded);
-        return ok;
+	if (!sealed || len < crypto_box_SEALBYTES || sodium_init() < 0)
+		return false;
+	size_t padded_len = len - crypto_box_SEALBYTES;
+	if (!is_bucket_size(padded_len))
+		return false;
+	unsigned char *padded = sodium_malloc(padded_len);
+	if (!padded)
+		return false;
+	size_t unpadded_len = 0;
+	bool ok = crypto_box_seal_open(padded, sealed, len, pk, sk) == 0 &&
+	          sodium_unpad(&unpadded_len, padded, padded_len, padded_len) == 0 &&
+	          seal_bucket(unpadded_len) == padded_len &&
+	          buf_append(plain, padded, unpadded_len);
+	sodium_memzero(padded, padded_len);
+	sodium_free(padded);
+	return ok;
 }

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "form.h"
 
@@ -71,6 +72,10 @@ void validation_free(struct validation *v);
 
 /* Helpers also used elsewhere (content search, staff tool). */
 bool utf8_valid(const char *s, size_t n);
+/* Decodes the one UTF-8 sequence at s into *cp and returns its length, or 0
+ * if the bytes there are not one (an overlong form, a surrogate, a value
+ * above U+10FFFF, a stray or missing continuation byte, or n == 0). */
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
 /* Number of code points in valid UTF-8. */
 size_t utf8_length(const char *s, size_t n);
 

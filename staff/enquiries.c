@@ -4,46 +4,45 @@
  * Staff are not programmers: every message is a whole sentence that says
  * what happened and what to do, and any failure exits non-zero. Everything
  * that came out of an envelope or the database is untrusted: whatever is
- * printed for a person goes through put_safe() so that no enquiry can drive
+ * printed for a person goes through terminal.h so that no enquiry can drive
  * the terminal, and plaintext is wiped as soon as it has been written out.
+ * The work is done in lib/ (enquiry.h opens a row, export.h writes CSV and
+ * JSON, passphrase.h, mail.h); this file is the command line and the words.
  * See enquiries.1 for the commands.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <locale.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
-#include <wchar.h>
 
 #include "buf.h"
 #include "config.h"
+#include "enquiry.h"
 #include "envelope.h"
+#include "export.h"
+#include "fileio.h"
 #include "forms.h"
 #include "keyring.h"
+#include "mail.h"
+#include "passphrase.h"
 #include "seal.h"
 #include "store.h"
+#include "terminal.h"
 
 #define DEFAULT_CONFIG "/etc/clinic/site.conf"
 #define EXIT_OK 0
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
 
-#define PASSPHRASE_MAX 1024
 #define PASSPHRASE_MIN 8
 #define PASSPHRASE_TRIES 3
-#define PLAIN_LIMIT (4u << 20)  /* more than ENVELOPE_MAX_FIELDS full values */
-#define SEALED_LIMIT (8u << 20) /* the largest padded bucket that can hold them */
 #define OUTPUT_LIMIT (16u << 20)
+#define SENTENCE_MAX (64 * 1024)
 #define PREVIEW_COLUMNS 60
 #define NAME_COLUMNS 24
 #define WRAP_COLUMNS 76
@@ -51,179 +50,12 @@
 #define NOTIFIED_KEY "notified_up_to"
 
 static const char ref_alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
 /* --- writing out --------------------------------------------------------- */
 
-static bool utf8_terminal_widths;
-
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
-/* Decodes one UTF-8 sequence strictly (no overlongs, surrogates or values
- * past U+10FFFF); returns its length, or 0 if the bytes are not one. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	if (n == 0)
-		return 0;
-	unsigned char c = s[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	size_t len;
-	uint32_t min;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		min = 0x80;
-		*cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		min = 0x800;
-		*cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		min = 0x10000;
-		*cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3F);
-	}
-	if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-/* Code points that could move the cursor, change colours, retitle the
- * window, or reorder what a person sees. */
-static bool drives_terminal(uint32_t cp)
-{
-	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C ||
-	       cp == 0x200E || cp == 0x200F || cp == 0x2028 || cp == 0x2029 ||
-	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-enum newlines {
-	NEWLINES_REPLACE, /* a newline is as suspect as any other control */
-	NEWLINES_KEEP,    /* the body of a message */
-	NEWLINES_SPACE,   /* a one-line preview of a message */
-};
-
-/* Appends s as text that cannot drive a terminal: controls, bidi overrides
- * and invalid UTF-8 become U+FFFD, a tab a space. */
-static void put_safe(struct buf *out, const char *s, size_t n, enum newlines newlines)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		uint32_t cp = 0;
-		size_t len = utf8_decode(p + i, n - i, &cp);
-		if (len == 0) {
-			buf_puts(out, replacement);
-			i++;
-			continue;
-		}
-		if (cp == '\t' || (cp == '\n' && newlines == NEWLINES_SPACE))
-			buf_putc(out, ' ');
-		else if (cp == '\n' && newlines == NEWLINES_KEEP)
-			buf_putc(out, '\n');
-		else if (drives_terminal(cp))
-			buf_puts(out, replacement);
-		else
-			buf_append(out, p + i, len);
-		i += len;
-	}
-}
-
 static void put_safe_str(struct buf *out, const char *s)
 {
-	put_safe(out, s, strlen(s), NEWLINES_REPLACE);
-}
-
-static int code_point_width(uint32_t cp)
-{
-	if (!utf8_terminal_widths)
-		return 1;
-	int w = wcwidth((wchar_t)cp);
-	return w < 0 ? 1 : w;
-}
-
-/* The width on screen of text that put_safe() produced (valid UTF-8). */
-static int text_width(const char *s, size_t n)
-{
-	int width = 0;
-	size_t i = 0;
-	while (i < n) {
-		uint32_t cp = 0;
-		size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
-		if (len == 0)
-			len = 1;
-		width += code_point_width(cp);
-		i += len;
-	}
-	return width;
-}
-
-/* Appends safe text cut to fit columns (with an ellipsis when cut), padded
- * with spaces to columns when pad is set. */
-static void put_fitted(struct buf *out, const char *safe, size_t n, int columns, bool pad)
-{
-	int width = text_width(safe, n);
-	int room = width <= columns ? columns : columns - 1;
-	int used = 0;
-	size_t i = 0;
-	while (i < n) {
-		uint32_t cp = 0;
-		size_t len = utf8_decode((const unsigned char *)safe + i, n - i, &cp);
-		if (len == 0)
-			len = 1;
-		int w = code_point_width(cp);
-		if (used + w > room)
-			break;
-		buf_append(out, safe + i, len);
-		used += w;
-		i += len;
-	}
-	if (i < n) {
-		buf_puts(out, "\xE2\x80\xA6"); /* U+2026 */
-		used++;
-	}
-	while (pad && used++ < columns)
-		buf_putc(out, ' ');
-}
-
-/* Untrusted text, made safe and fitted into a column. */
-static void put_column(struct buf *out, const char *s, size_t n, int columns, bool pad)
-{
-	struct buf safe;
-	buf_init(&safe, OUTPUT_LIMIT);
-	put_safe(&safe, s, n, NEWLINES_SPACE);
-	/* Runs of white space in a preview would only waste its few columns. */
-	size_t j = 0;
-	for (size_t i = 0; i < safe.len; i++)
-		if (safe.data[i] != ' ' || (j > 0 && safe.data[j - 1] != ' '))
-			safe.data[j++] = safe.data[i];
-	while (j > 0 && safe.data[j - 1] == ' ')
-		j--;
-	put_fitted(out, safe.data ? safe.data : "", j, columns, pad);
-	buf_wipe(&safe);
+	terminal_put_safe(out, s, strlen(s), TERMINAL_NEWLINES_REPLACE);
 }
 
 /* Writes the buffer to standard output and wipes it: it may hold plaintext. */
@@ -250,14 +82,14 @@ static bool emit(struct buf *b)
 __attribute__((format(printf, 1, 2))) static void complain(const char *fmt, ...)
 {
 	struct buf text, line;
-	buf_init(&text, 64 * 1024);
+	buf_init(&text, SENTENCE_MAX);
 	buf_init(&line, 256 * 1024);
 	va_list ap;
 	va_start(ap, fmt);
 	buf_vprintf(&text, fmt, ap);
 	va_end(ap);
 	buf_puts(&line, "enquiries: ");
-	put_safe(&line, text.data ? text.data : "", text.len, NEWLINES_KEEP);
+	terminal_put_safe(&line, text.data ? text.data : "", text.len, TERMINAL_NEWLINES_KEEP);
 	buf_putc(&line, '\n');
 	if (!line.failed)
 		(void)write_all(STDERR_FILENO, line.data, line.len);
@@ -269,13 +101,13 @@ __attribute__((format(printf, 1, 2))) static void complain(const char *fmt, ...)
 __attribute__((format(printf, 1, 2))) static bool say(const char *fmt, ...)
 {
 	struct buf text, line;
-	buf_init(&text, 64 * 1024);
+	buf_init(&text, SENTENCE_MAX);
 	buf_init(&line, OUTPUT_LIMIT);
 	va_list ap;
 	va_start(ap, fmt);
 	buf_vprintf(&text, fmt, ap);
 	va_end(ap);
-	put_safe(&line, text.data ? text.data : "", text.len, NEWLINES_KEEP);
+	terminal_put_safe(&line, text.data ? text.data : "", text.len, TERMINAL_NEWLINES_KEEP);
 	buf_putc(&line, '\n');
 	buf_wipe(&text);
 	return emit(&line);
@@ -284,6 +116,14 @@ __attribute__((format(printf, 1, 2))) static bool say(const char *fmt, ...)
 static const char *plural(long n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
+}
+
+/* Says a library's sentence when it failed. */
+static bool told(bool ok, const char *err)
+{
+	if (!ok)
+		complain("%s", err);
+	return ok;
 }
 
 /* --- the command line ---------------------------------------------------- */
@@ -477,182 +317,19 @@ struct context {
 
 /* --- passphrases ---------------------------------------------------------- */
 
-static int tty_fd = -1;
-static struct termios tty_saved;
-static volatile sig_atomic_t tty_echo_off;
-
-static void restore_terminal_and_stop(int sig)
-{
-	if (tty_echo_off) {
-		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
-		ssize_t ignored = write(tty_fd, "\n", 1);
-		(void)ignored;
-	}
-	raise(sig); /* SA_RESETHAND: now with the default action */
-}
-
-static const int prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-#define NPROMPT_SIGNALS (sizeof prompt_signals / sizeof prompt_signals[0])
-
-static char *new_secret(void)
-{
-	char *p = sodium_malloc(PASSPHRASE_MAX + 2);
-	if (p)
-		memset(p, 0, PASSPHRASE_MAX + 2);
-	else
-		complain("There is not enough memory to hold the passphrase.");
-	return p;
-}
-
-static void free_secret(char *p)
-{
-	if (p) {
-		sodium_memzero(p, PASSPHRASE_MAX + 2);
-		sodium_free(p);
-	}
-}
-
-/* Reads one line from the terminal with echo off. */
 static char *ask_terminal(const char *prompt)
 {
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		complain(
-		    "This needs the passphrase, but there is no terminal to ask for it on. Run "
-		    "it in a terminal, or give the passphrase in a file with --passphrase-file "
-		    "FILE.");
-		return NULL;
-	}
-	struct termios quiet;
-	if (tcgetattr(fd, &tty_saved) != 0) {
-		complain("Could not ask for the passphrase (%s). Give it with --passphrase-file "
-		         "FILE instead.",
-		         strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	char *secret = new_secret();
-	if (!secret) {
-		close(fd);
-		return NULL;
-	}
-	quiet = tty_saved;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
-	quiet.c_lflag |= ECHONL | ICANON;
-
-	struct sigaction restore = {0}, previous[NPROMPT_SIGNALS];
-	restore.sa_handler = restore_terminal_and_stop;
-	restore.sa_flags = SA_RESETHAND;
-	sigemptyset(&restore.sa_mask);
-	for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
-		sigaction(prompt_signals[i], &restore, &previous[i]);
-	tty_fd = fd;
-
-	bool ok = write_all(fd, prompt, strlen(prompt)) && tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
-	if (ok)
-		tty_echo_off = 1;
-	size_t n = 0;
-	bool too_long = false, ended = false;
-	while (ok && !ended) {
-		char c;
-		ssize_t r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			ended = r == 0;
-			ok = r == 0;
-			break;
-		}
-		if (c == '\n' || c == '\r')
-			break;
-		if (n < PASSPHRASE_MAX)
-			secret[n++] = c;
-		else
-			too_long = true;
-	}
-	int saved_errno = errno;
-	if (tty_echo_off)
-		tcsetattr(fd, TCSAFLUSH, &tty_saved);
-	tty_echo_off = 0;
-	for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
-		sigaction(prompt_signals[i], &previous[i], NULL);
-	tty_fd = -1;
-	close(fd);
-	secret[n] = '\0';
-
-	if (!ok) {
-		complain("Could not read the passphrase from the terminal (%s).",
-		         strerror(saved_errno));
-	} else if (ended && n == 0) {
-		complain("No passphrase was typed, so nothing was done.");
-		ok = false;
-	} else if (too_long) {
-		complain("That passphrase is longer than %d characters, which is more than this "
-		         "tool accepts.",
-		         PASSPHRASE_MAX);
-		ok = false;
-	}
-	if (!ok) {
-		free_secret(secret);
-		return NULL;
-	}
+	char err[SENTENCE_MAX];
+	char *secret = passphrase_ask(prompt, err, sizeof err);
+	told(secret != NULL, err);
 	return secret;
 }
 
-/* The first line of path. */
 static char *read_secret_file(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		complain("Could not open the passphrase file %s (%s).", path, strerror(errno));
-		return NULL;
-	}
-	char *secret = new_secret();
-	if (!secret) {
-		close(fd);
-		return NULL;
-	}
-	size_t n = 0;
-	bool ok = true;
-	while (n < PASSPHRASE_MAX + 1) {
-		ssize_t r = read(fd, secret + n, PASSPHRASE_MAX + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			complain("Could not read the passphrase file %s (%s).", path,
-			         strerror(errno));
-			ok = false;
-			break;
-		}
-		if (r == 0 || memchr(secret + n, '\n', (size_t)r)) {
-			n += (size_t)r;
-			break;
-		}
-		n += (size_t)r;
-	}
-	close(fd);
-	char *newline = ok ? memchr(secret, '\n', n) : NULL;
-	size_t len = newline ? (size_t)(newline - secret) : n;
-	if (len > 0 && secret[len - 1] == '\r')
-		len--;
-	if (ok && len > PASSPHRASE_MAX) {
-		complain("The first line of the passphrase file %s is longer than %d characters.",
-		         path, PASSPHRASE_MAX);
-		ok = false;
-	}
-	if (ok && memchr(secret, '\0', len)) {
-		complain("The passphrase file %s holds a NUL byte; a passphrase is text.", path);
-		ok = false;
-	}
-	if (ok && len == 0) {
-		complain("The passphrase file %s is empty.", path);
-		ok = false;
-	}
-	if (!ok) {
-		free_secret(secret);
-		return NULL;
-	}
-	sodium_memzero(secret + len, PASSPHRASE_MAX + 2 - len);
+	char err[SENTENCE_MAX];
+	char *secret = passphrase_from_file(path, err, sizeof err);
+	told(secret != NULL, err);
 	return secret;
 }
 
@@ -679,7 +356,7 @@ static char *new_passphrase(const char *file)
 	if (file) {
 		char *secret = read_secret_file(file);
 		if (secret && !long_enough(secret)) {
-			free_secret(secret);
+			passphrase_free(secret);
 			return NULL;
 		}
 		return secret;
@@ -689,20 +366,20 @@ static char *new_passphrase(const char *file)
 		if (!first)
 			return NULL;
 		if (!long_enough(first)) {
-			free_secret(first);
+			passphrase_free(first);
 			continue;
 		}
 		char *again = ask_terminal("The same passphrase again: ");
 		if (!again) {
-			free_secret(first);
+			passphrase_free(first);
 			return NULL;
 		}
 		bool same = strlen(first) == strlen(again) &&
 		            sodium_memcmp(first, again, strlen(first)) == 0;
-		free_secret(again);
+		passphrase_free(again);
 		if (same)
 			return first;
-		free_secret(first);
+		passphrase_free(first);
 		complain("The two passphrases were not the same. Please type them again.");
 	}
 	complain("No new passphrase was set. Nothing was changed.");
@@ -778,7 +455,7 @@ static bool load_keyring(struct context *ctx)
 			return true;
 		}
 		int saved_errno = errno;
-		free_secret(secret);
+		passphrase_free(secret);
 		errno = saved_errno;
 		if (status == KEYRING_BAD_PASSPHRASE && ctx->interactive &&
 		    attempt < PASSPHRASE_TRIES) {
@@ -827,61 +504,69 @@ static struct store *open_store(struct context *ctx, enum store_mode mode)
 	return s;
 }
 
-/* Unseals one row into env. On failure, says why in problem (a sentence
- * fragment following "This enquiry ..."). */
-static bool open_row(const struct keyring *kr, const struct store_row *row, struct envelope *env,
-                     char *problem, size_t len)
+/* The database and the keyring, for the commands that read enquiries. */
+static struct store *open_for_reading(struct context *ctx)
 {
-	memset(env, 0, sizeof *env);
-	const struct keyring_entry *key = keyring_find(kr, row->key_id);
-	if (!key) {
-		snprintf(problem, len, "is sealed to a key this keyring does not hold (key id %s)",
-		         row->key_id);
-		return false;
+	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	if (s && !load_keyring(ctx)) {
+		store_close(s);
+		return NULL;
 	}
-	if (row->sealed_len > SEALED_LIMIT) {
-		snprintf(problem, len, "is larger than any enquiry can be, so it was not opened");
-		return false;
-	}
-	struct buf plain;
-	buf_init(&plain, PLAIN_LIMIT);
-	if (!seal_open(key->pk, key->sk, row->sealed, row->sealed_len, &plain)) {
-		buf_wipe(&plain);
-		snprintf(problem, len,
-		         "could not be opened: the stored bytes were altered or belong to another "
-		         "key");
-		return false;
-	}
-	char why[200] = "";
-	bool ok = envelope_decode(plain.data ? plain.data : "", plain.len, env, why, sizeof why);
-	buf_wipe(&plain);
-	if (!ok) {
-		envelope_wipe(env);
-		snprintf(problem, len,
-		         "was opened, but what is inside is not a readable enquiry (%s)", why);
-	}
-	return ok;
+	return s;
 }
 
-/* Whether the sealed envelope says the same as the row about itself: a row
- * whose sealed bytes were swapped with another's would not. */
-static bool row_matches(const struct store_row *row, const struct envelope *env, char *problem,
-                        size_t len)
+/* A reading command going through the rows. */
+struct walk {
+	struct context *ctx;
+	struct buf out;
+	long rows;
+	long problems;
+	bool failed; /* output could not be written: stop */
+	bool to_terminal;
+};
+
+#define PROBLEM_MAX 300
+
+/* Opens row into env (see enquiry.h), counting it if it has a problem. */
+static enum enquiry_status open_row(struct walk *w, const struct store_row *row,
+                                    struct envelope *env, char problem[PROBLEM_MAX])
 {
-	if (strcmp(env->ref, row->ref) != 0)
-		snprintf(problem, len, "says it is %s inside, not %s", env->ref, row->ref);
-	else if (strcmp(env->kind, row->kind) != 0)
-		snprintf(problem, len, "is a \"%s\" form inside, but its record says \"%s\"",
-		         env->kind, row->kind);
-	else if (strlen(env->received) < 10 || strncmp(env->received, row->day, 10) != 0)
-		snprintf(problem, len, "was received at %s, but its record gives the day %s",
-		         env->received, row->day);
-	else if (strcmp(env->key_id, row->key_id) != 0)
-		snprintf(problem, len, "names the key %s inside, but its record names %s",
-		         env->key_id, row->key_id);
-	else
-		return true;
-	return false;
+	enum enquiry_status state = enquiry_open(&w->ctx->keyring, row, env, problem, PROBLEM_MAX);
+	if (state != ENQUIRY_OK)
+		w->problems++;
+	return state;
+}
+
+/* Wipes the row's plaintext and writes out what was made of it. */
+static bool row_done(struct walk *w, bool opened, struct envelope *env)
+{
+	if (opened)
+		envelope_wipe(env);
+	w->rows++;
+	if (!emit(&w->out)) {
+		w->failed = true;
+		return false;
+	}
+	return true;
+}
+
+/* Begins the JSON object of a row, in the array the walk writes, with what
+ * its record says. */
+static void put_json_record(struct walk *w, const struct store_row *row)
+{
+	buf_puts(&w->out, w->rows ? ",\n  {" : "\n  {");
+	const char *keys[] = {"ref", "kind", "day", "status"};
+	const char *values[] = {row->ref, row->kind, row->day, row->status};
+	for (size_t i = 0; i < 4; i++) {
+		buf_printf(&w->out, "%s\"%s\": ", i ? ", " : "", keys[i]);
+		export_json_string(&w->out, values[i], strlen(values[i]));
+	}
+}
+
+static void put_json_member(struct buf *out, const char *key, const char *value, size_t len)
+{
+	buf_printf(out, ", \"%s\": ", key);
+	export_json_string(out, value, len);
 }
 
 static const char *field_value(const struct envelope *env, const char *name, size_t *len)
@@ -891,42 +576,12 @@ static const char *field_value(const struct envelope *env, const char *name, siz
 	return f ? f->value : "";
 }
 
-/* "2026-11-26T14:03:07.123Z", exactly. */
-static bool parse_received(const char *s, time_t *out)
-{
-	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-	size_t n = strlen(s);
-	if (n != sizeof pattern - 1 && n != sizeof pattern - 5)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char want = (n == sizeof pattern - 5 && i == n - 1) ? 'Z' : pattern[i];
-		if (want == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != want)
-			return false;
-	}
-	struct tm tm = {0};
-	tm.tm_year = atoi(s) - 1900;
-	tm.tm_mon = atoi(s + 5) - 1;
-	tm.tm_mday = atoi(s + 8);
-	tm.tm_hour = atoi(s + 11);
-	tm.tm_min = atoi(s + 14);
-	tm.tm_sec = atoi(s + 17);
-	struct tm check = tm;
-	time_t t = timegm(&tm);
-	/* timegm normalises impossible dates and times: a change means one. */
-	if (t == (time_t)-1 || tm.tm_year != check.tm_year || tm.tm_mon != check.tm_mon ||
-	    tm.tm_mday != check.tm_mday || tm.tm_hour != check.tm_hour ||
-	    tm.tm_min != check.tm_min || tm.tm_sec != check.tm_sec)
-		return false;
-	*out = t;
-	return true;
-}
-
 /* The received time in local time for a person; the raw text if it is odd. */
 static void format_received(const char *received, bool long_form, char *out, size_t len)
 {
 	time_t t;
 	struct tm local;
-	if (!parse_received(received, &t) || !localtime_r(&t, &local)) {
+	if (!enquiry_received_time(received, &t) || !localtime_r(&t, &local)) {
 		snprintf(out, len, "%s", received);
 		return;
 	}
@@ -944,30 +599,19 @@ static void format_received(const char *received, bool long_form, char *out, siz
 
 /* --- list ------------------------------------------------------------------ */
 
-struct walk {
-	struct context *ctx;
-	struct buf out;
-	long rows;
-	long problems;
-	bool failed; /* output could not be written: stop */
-	bool to_terminal;
-};
-
-static void put_json_string(struct buf *out, const char *s, size_t n);
-
 enum { REF_COLUMNS = 10, KIND_COLUMNS = 8, WHEN_COLUMNS = 16, STATUS_COLUMNS = 7 };
 
 static void put_list_heading(struct buf *out)
 {
-	put_fitted(out, "REFERENCE", 9, REF_COLUMNS, true);
+	terminal_put_fitted(out, "REFERENCE", 9, REF_COLUMNS, true);
 	buf_putc(out, ' ');
-	put_fitted(out, "FORM", 4, KIND_COLUMNS, true);
+	terminal_put_fitted(out, "FORM", 4, KIND_COLUMNS, true);
 	buf_putc(out, ' ');
-	put_fitted(out, "RECEIVED", 8, WHEN_COLUMNS, true);
+	terminal_put_fitted(out, "RECEIVED", 8, WHEN_COLUMNS, true);
 	buf_putc(out, ' ');
-	put_fitted(out, "STATUS", 6, STATUS_COLUMNS, true);
+	terminal_put_fitted(out, "STATUS", 6, STATUS_COLUMNS, true);
 	buf_putc(out, ' ');
-	put_fitted(out, "NAME", 4, NAME_COLUMNS, true);
+	terminal_put_fitted(out, "NAME", 4, NAME_COLUMNS, true);
 	buf_puts(out, " PREVIEW\n");
 }
 
@@ -975,12 +619,8 @@ static bool list_row(void *arg, const struct store_row *row)
 {
 	struct walk *w = arg;
 	struct envelope env;
-	char problem[300] = "";
-	bool opened = open_row(&w->ctx->keyring, row, &env, problem, sizeof problem);
-	if (opened && !row_matches(row, &env, problem, sizeof problem))
-		w->problems++;
-	else if (!opened)
-		w->problems++;
+	char problem[PROBLEM_MAX] = "";
+	bool opened = open_row(w, row, &env, problem) != ENQUIRY_UNOPENED;
 
 	const char *received = opened ? env.received : row->day;
 	size_t name_len = 0, preview_len = 0;
@@ -993,48 +633,38 @@ static bool list_row(void *arg, const struct store_row *row)
 	}
 
 	if (w->ctx->opt->given & BIT(OPT_JSON)) {
-		buf_puts(&w->out, w->rows ? ",\n  {" : "\n  {");
-		buf_puts(&w->out, "\"ref\": ");
-		put_json_string(&w->out, row->ref, strlen(row->ref));
-		buf_puts(&w->out, ", \"kind\": ");
-		put_json_string(&w->out, row->kind, strlen(row->kind));
-		buf_puts(&w->out, ", \"day\": ");
-		put_json_string(&w->out, row->day, strlen(row->day));
-		buf_puts(&w->out, ", \"status\": ");
-		put_json_string(&w->out, row->status, strlen(row->status));
+		put_json_record(w, row);
 		if (opened) {
-			buf_puts(&w->out, ", \"received\": ");
-			put_json_string(&w->out, env.received, strlen(env.received));
-			buf_puts(&w->out, ", \"name\": ");
-			put_json_string(&w->out, name, name_len);
-			buf_puts(&w->out, ", \"preview\": ");
+			put_json_member(&w->out, "received", env.received, strlen(env.received));
+			put_json_member(&w->out, "name", name, name_len);
 			struct buf short_preview;
 			buf_init(&short_preview, OUTPUT_LIMIT);
-			put_column(&short_preview, preview, preview_len, PREVIEW_COLUMNS, false);
-			put_json_string(&w->out, short_preview.data ? short_preview.data : "",
+			terminal_put_column(&short_preview, preview, preview_len, PREVIEW_COLUMNS,
+			                    false);
+			put_json_member(&w->out, "preview",
+			                short_preview.data ? short_preview.data : "",
 			                short_preview.len);
 			buf_wipe(&short_preview);
 		}
-		if (problem[0]) {
-			buf_puts(&w->out, ", \"problem\": ");
-			put_json_string(&w->out, problem, strlen(problem));
-		}
+		if (problem[0])
+			put_json_member(&w->out, "problem", problem, strlen(problem));
 		buf_putc(&w->out, '}');
 	} else {
 		char when[64];
 		format_received(received, false, when, sizeof when);
-		put_column(&w->out, row->ref, strlen(row->ref), REF_COLUMNS, true);
+		terminal_put_column(&w->out, row->ref, strlen(row->ref), REF_COLUMNS, true);
 		buf_putc(&w->out, ' ');
-		put_column(&w->out, row->kind, strlen(row->kind), KIND_COLUMNS, true);
+		terminal_put_column(&w->out, row->kind, strlen(row->kind), KIND_COLUMNS, true);
 		buf_putc(&w->out, ' ');
-		put_column(&w->out, when, strlen(when), WHEN_COLUMNS, true);
+		terminal_put_column(&w->out, when, strlen(when), WHEN_COLUMNS, true);
 		buf_putc(&w->out, ' ');
-		put_column(&w->out, row->status, strlen(row->status), STATUS_COLUMNS, true);
+		terminal_put_column(&w->out, row->status, strlen(row->status), STATUS_COLUMNS,
+		                    true);
 		buf_putc(&w->out, ' ');
 		if (opened && !problem[0]) {
-			put_column(&w->out, name, name_len, NAME_COLUMNS, true);
+			terminal_put_column(&w->out, name, name_len, NAME_COLUMNS, true);
 			buf_putc(&w->out, ' ');
-			put_column(&w->out, preview, preview_len, PREVIEW_COLUMNS, false);
+			terminal_put_column(&w->out, preview, preview_len, PREVIEW_COLUMNS, false);
 		} else {
 			buf_puts(&w->out, "! This enquiry ");
 			put_safe_str(&w->out, problem);
@@ -1045,14 +675,7 @@ static bool list_row(void *arg, const struct store_row *row)
 			w->out.data[--w->out.len] = '\0';
 		buf_putc(&w->out, '\n');
 	}
-	if (opened)
-		envelope_wipe(&env);
-	w->rows++;
-	if (!emit(&w->out)) {
-		w->failed = true;
-		return false;
-	}
-	return true;
+	return row_done(w, opened, &env);
 }
 
 /* Fills filter from --status, --kind and --since; false after a usage error. */
@@ -1113,13 +736,9 @@ static int cmd_list(struct context *ctx)
 	struct store_filter filter;
 	if (!read_filter(ctx->opt, &filter))
 		return EXIT_USAGE;
-	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	struct store *s = open_for_reading(ctx);
 	if (!s)
 		return EXIT_FAILED;
-	if (!load_keyring(ctx)) {
-		store_close(s);
-		return EXIT_FAILED;
-	}
 	bool json = has(ctx->opt, OPT_JSON);
 	struct walk w = {.ctx = ctx};
 	buf_init(&w.out, OUTPUT_LIMIT);
@@ -1195,75 +814,7 @@ static const char *choice_label(const char *kind, const char *field, const char 
 
 static void put_label(struct buf *out, const char *label)
 {
-	put_fitted(out, label, strlen(label), LABEL_COLUMNS, true);
-}
-
-/* Appends one line of safe text, word-wrapped to the width, each piece
- * indented. */
-static void put_wrapped_line(struct buf *out, const char *s, size_t n, const char *indent,
-                             int width)
-{
-	if (n == 0) {
-		buf_putc(out, '\n');
-		return;
-	}
-	buf_puts(out, indent);
-	int column = 0;
-	size_t i = 0;
-	while (i < n) {
-		while (i < n && s[i] == ' ')
-			i++;
-		if (i >= n)
-			break;
-		size_t end = i;
-		while (end < n && s[end] != ' ')
-			end++;
-		int word = text_width(s + i, end - i);
-		if (column > 0 && column + 1 + word > width) {
-			buf_putc(out, '\n');
-			buf_puts(out, indent);
-			column = 0;
-		} else if (column > 0) {
-			buf_putc(out, ' ');
-			column++;
-		}
-		/* A word wider than the line is broken where it must be. */
-		while (i < end) {
-			uint32_t cp = 0;
-			size_t len = utf8_decode((const unsigned char *)s + i, end - i, &cp);
-			if (len == 0)
-				len = 1;
-			int w = code_point_width(cp);
-			if (column > 0 && column + w > width) {
-				buf_putc(out, '\n');
-				buf_puts(out, indent);
-				column = 0;
-			}
-			buf_append(out, s + i, len);
-			column += w;
-			i += len;
-		}
-	}
-	buf_putc(out, '\n');
-}
-
-static void put_block(struct buf *out, const char *value, size_t len)
-{
-	struct buf safe;
-	buf_init(&safe, OUTPUT_LIMIT);
-	put_safe(&safe, value, len, NEWLINES_KEEP);
-	const char *text = safe.data ? safe.data : "";
-	size_t n = safe.len;
-	while (n > 0 && text[n - 1] == '\n')
-		n--;
-	size_t start = 0;
-	while (start <= n) {
-		const char *newline = memchr(text + start, '\n', n - start);
-		size_t end = newline ? (size_t)(newline - text) : n;
-		put_wrapped_line(out, text + start, end - start, "    ", WRAP_COLUMNS - 4);
-		start = end + 1;
-	}
-	buf_wipe(&safe);
+	terminal_put_fitted(out, label, strlen(label), LABEL_COLUMNS, true);
 }
 
 static void put_field_line(struct buf *out, const char *kind, const char *label, const char *field,
@@ -1276,27 +827,18 @@ static void put_field_line(struct buf *out, const char *kind, const char *label,
 	else if (len == 0)
 		buf_puts(out, "(not given)");
 	else
-		put_safe(out, value, len, NEWLINES_REPLACE);
+		terminal_put_safe(out, value, len, TERMINAL_NEWLINES_REPLACE);
 	buf_putc(out, '\n');
 }
 
-struct show {
-	struct context *ctx;
-	struct buf out;
-	bool found;
-	bool problem;
-};
-
 static bool show_row(void *arg, const struct store_row *row)
 {
-	struct show *sh = arg;
-	struct buf *out = &sh->out;
-	sh->found = true;
+	struct walk *w = arg;
+	struct buf *out = &w->out;
 	struct envelope env;
-	char problem[300] = "";
-	bool opened = open_row(&sh->ctx->keyring, row, &env, problem, sizeof problem);
-	bool matches = opened && row_matches(row, &env, problem, sizeof problem);
-	sh->problem = !matches;
+	char problem[PROBLEM_MAX] = "";
+	enum enquiry_status state = open_row(w, row, &env, problem);
+	bool opened = state != ENQUIRY_UNOPENED;
 
 	/* The fields are laid out by the form the envelope says it came from. */
 	const struct form_spec *spec = form_spec_find(opened ? env.kind : row->kind);
@@ -1322,7 +864,7 @@ static bool show_row(void *arg, const struct store_row *row)
 		buf_puts(out, ".\n");
 		return true;
 	}
-	if (!matches) {
+	if (state == ENQUIRY_CONTRADICTS) {
 		buf_puts(out, "\nWarning: this enquiry ");
 		put_safe_str(out, problem);
 		buf_puts(out, ". It may have been moved or altered; run `enquiries verify`.\n");
@@ -1357,7 +899,7 @@ static bool show_row(void *arg, const struct store_row *row)
 		buf_puts(out, displays[i].label);
 		buf_puts(out, ":\n");
 		if (f && f->value_len)
-			put_block(out, f->value, f->value_len);
+			terminal_put_wrapped(out, f->value, f->value_len, "    ", WRAP_COLUMNS - 4);
 		else
 			buf_puts(out, "    (not given)\n");
 	}
@@ -1367,7 +909,7 @@ static bool show_row(void *arg, const struct store_row *row)
 			buf_putc(out, '\n');
 			put_safe_str(out, f->name);
 			buf_puts(out, ":\n");
-			put_block(out, f->value, f->value_len);
+			terminal_put_wrapped(out, f->value, f->value_len, "    ", WRAP_COLUMNS - 4);
 		}
 	}
 	envelope_wipe(&env);
@@ -1401,16 +943,12 @@ static int cmd_show(struct context *ctx)
 {
 	char ref[64];
 	normalise_ref(ctx->opt->args[0], ref, sizeof ref);
-	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	struct store *s = open_for_reading(ctx);
 	if (!s)
 		return EXIT_FAILED;
-	if (!load_keyring(ctx)) {
-		store_close(s);
-		return EXIT_FAILED;
-	}
-	struct show sh = {.ctx = ctx};
-	buf_init(&sh.out, OUTPUT_LIMIT);
-	enum store_status status = store_get(s, ref, show_row, &sh);
+	struct walk w = {.ctx = ctx};
+	buf_init(&w.out, OUTPUT_LIMIT);
+	enum store_status status = store_get(s, ref, show_row, &w);
 	int code = EXIT_OK;
 	if (status == STORE_NOT_FOUND) {
 		complain("There is no enquiry with the reference %s. `enquiries list` shows them "
@@ -1420,9 +958,9 @@ static int cmd_show(struct context *ctx)
 	} else if (status != STORE_OK) {
 		complain("Could not read the enquiry: %s.", store_error(s));
 		code = EXIT_FAILED;
-	} else if (!emit(&sh.out)) {
+	} else if (!emit(&w.out)) {
 		code = EXIT_FAILED;
-	} else if (sh.problem) {
+	} else if (w.problems > 0) {
 		complain(
 		    "The enquiry %s could not be read properly (see above). Run `enquiries "
 		    "verify` for a report, and keep the database and keyring as they are until "
@@ -1430,93 +968,12 @@ static int cmd_show(struct context *ctx)
 		    ref);
 		code = EXIT_FAILED;
 	}
-	buf_wipe(&sh.out);
+	buf_wipe(&w.out);
 	store_close(s);
 	return code;
 }
 
 /* --- export -------------------------------------------------------------------- */
-
-static void put_json_escape(struct buf *out, uint32_t cp)
-{
-	buf_printf(out, "\\u%04X", (unsigned)cp);
-}
-
-/* A JSON string. Beyond what JSON requires, DEL, C1 controls, bidi
- * controls and line separators are escaped too, so that the output is
- * safe to look at in a terminal; invalid UTF-8 becomes U+FFFD. */
-static void put_json_string(struct buf *out, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	buf_putc(out, '"');
-	size_t i = 0;
-	while (i < n) {
-		uint32_t cp = 0;
-		size_t len = utf8_decode(p + i, n - i, &cp);
-		if (len == 0) {
-			buf_puts(out, "\\uFFFD");
-			i++;
-			continue;
-		}
-		switch (cp) {
-		case '"':
-			buf_puts(out, "\\\"");
-			break;
-		case '\\':
-			buf_puts(out, "\\\\");
-			break;
-		case '\n':
-			buf_puts(out, "\\n");
-			break;
-		case '\r':
-			buf_puts(out, "\\r");
-			break;
-		case '\t':
-			buf_puts(out, "\\t");
-			break;
-		default:
-			if (drives_terminal(cp))
-				put_json_escape(out, cp);
-			else
-				buf_append(out, p + i, len);
-		}
-		i += len;
-	}
-	buf_putc(out, '"');
-}
-
-/* One CSV cell (RFC 4180). A cell a spreadsheet would take for a formula
- * gets a leading apostrophe, so that it stays text. */
-static void put_csv_cell(struct buf *out, const char *s, size_t n, bool to_terminal)
-{
-	struct buf safe;
-	buf_init(&safe, OUTPUT_LIMIT);
-	if (to_terminal) {
-		put_safe(&safe, s, n, NEWLINES_KEEP);
-		s = safe.data ? safe.data : "";
-		n = safe.len;
-	}
-	bool formula = n > 0 && memchr("=+-@\t\r", s[0], 6) != NULL;
-	bool quote = formula;
-	for (size_t i = 0; i < n && !quote; i++)
-		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-	if (quote)
-		buf_putc(out, '"');
-	if (formula)
-		buf_putc(out, '\'');
-	size_t start = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"') {
-			buf_append(out, s + start, i + 1 - start);
-			buf_putc(out, '"');
-			start = i + 1;
-		}
-	}
-	buf_append(out, s + start, n - start);
-	if (quote)
-		buf_putc(out, '"');
-	buf_wipe(&safe);
-}
 
 static const char *const csv_fields[] = {
     "name",     "email",        "phone",  "contact_method", "voicemail",
@@ -1550,13 +1007,13 @@ static void export_csv_row(struct walk *w, const struct store_row *row, const st
 	for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
 		if (i)
 			buf_putc(out, ',');
-		put_csv_cell(out, meta[i], strlen(meta[i]), w->to_terminal);
+		export_csv_cell(out, meta[i], strlen(meta[i]), w->to_terminal);
 	}
 	for (size_t i = 0; i < NCSV_FIELDS; i++) {
 		size_t len = 0;
 		const char *value = env ? field_value(env, csv_fields[i], &len) : "";
 		buf_putc(out, ',');
-		put_csv_cell(out, value, len, w->to_terminal);
+		export_csv_cell(out, value, len, w->to_terminal);
 	}
 	struct buf other;
 	buf_init(&other, OUTPUT_LIMIT);
@@ -1569,10 +1026,10 @@ static void export_csv_row(struct walk *w, const struct store_row *row, const st
 		buf_append(&other, env->fields[i].value, env->fields[i].value_len);
 	}
 	buf_putc(out, ',');
-	put_csv_cell(out, other.data ? other.data : "", other.len, w->to_terminal);
+	export_csv_cell(out, other.data ? other.data : "", other.len, w->to_terminal);
 	buf_wipe(&other);
 	buf_putc(out, ',');
-	put_csv_cell(out, problem, strlen(problem), w->to_terminal);
+	export_csv_cell(out, problem, strlen(problem), w->to_terminal);
 	buf_puts(out, "\r\n");
 }
 
@@ -1580,36 +1037,27 @@ static void export_json_row(struct walk *w, const struct store_row *row, const s
                             const char *problem)
 {
 	struct buf *out = &w->out;
-	buf_puts(out, w->rows ? ",\n  {" : "\n  {");
-	const char *keys[] = {"ref", "kind", "day", "status"};
-	const char *values[] = {row->ref, row->kind, row->day, row->status};
-	for (size_t i = 0; i < 4; i++) {
-		buf_printf(out, "%s\"%s\": ", i ? ", " : "", keys[i]);
-		put_json_string(out, values[i], strlen(values[i]));
-	}
-	buf_puts(out, ", \"received\": ");
+	put_json_record(w, row);
 	if (env)
-		put_json_string(out, env->received, strlen(env->received));
+		put_json_member(out, "received", env->received, strlen(env->received));
 	else
-		buf_puts(out, "null");
+		buf_puts(out, ", \"received\": null");
 	buf_puts(out, ", \"fields\": ");
 	if (env) {
 		buf_putc(out, '{');
 		for (size_t i = 0; i < env->count; i++) {
 			if (i)
 				buf_puts(out, ", ");
-			put_json_string(out, env->fields[i].name, strlen(env->fields[i].name));
+			export_json_string(out, env->fields[i].name, strlen(env->fields[i].name));
 			buf_puts(out, ": ");
-			put_json_string(out, env->fields[i].value, env->fields[i].value_len);
+			export_json_string(out, env->fields[i].value, env->fields[i].value_len);
 		}
 		buf_putc(out, '}');
 	} else {
 		buf_puts(out, "null");
 	}
-	if (problem[0]) {
-		buf_puts(out, ", \"problem\": ");
-		put_json_string(out, problem, strlen(problem));
-	}
+	if (problem[0])
+		put_json_member(out, "problem", problem, strlen(problem));
 	buf_putc(out, '}');
 }
 
@@ -1617,10 +1065,8 @@ static bool export_row(void *arg, const struct store_row *row)
 {
 	struct walk *w = arg;
 	struct envelope env;
-	char problem[300] = "";
-	bool opened = open_row(&w->ctx->keyring, row, &env, problem, sizeof problem);
-	if (!opened || !row_matches(row, &env, problem, sizeof problem))
-		w->problems++;
+	char problem[PROBLEM_MAX] = "";
+	bool opened = open_row(w, row, &env, problem) != ENQUIRY_UNOPENED;
 	if (problem[0]) {
 		/* Also on the terminal, since a file is rarely read line by line. */
 		complain("Enquiry %s %s.", row->ref, problem);
@@ -1629,14 +1075,7 @@ static bool export_row(void *arg, const struct store_row *row)
 		export_csv_row(w, row, opened ? &env : NULL, problem);
 	else
 		export_json_row(w, row, opened ? &env : NULL, problem);
-	if (opened)
-		envelope_wipe(&env);
-	w->rows++;
-	if (!emit(&w->out)) {
-		w->failed = true;
-		return false;
-	}
-	return true;
+	return row_done(w, opened, &env);
 }
 
 static int cmd_export(struct context *ctx)
@@ -1649,13 +1088,9 @@ static int cmd_export(struct context *ctx)
 	struct store_filter filter;
 	if (!read_filter(ctx->opt, &filter))
 		return EXIT_USAGE;
-	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	struct store *s = open_for_reading(ctx);
 	if (!s)
 		return EXIT_FAILED;
-	if (!load_keyring(ctx)) {
-		store_close(s);
-		return EXIT_FAILED;
-	}
 	bool csv = strcmp(format, "csv") == 0;
 	struct walk w = {.ctx = ctx, .to_terminal = isatty(STDOUT_FILENO) == 1};
 	buf_init(&w.out, OUTPUT_LIMIT);
@@ -1680,19 +1115,19 @@ static bool verify_row(void *arg, const struct store_row *row)
 {
 	struct walk *w = arg;
 	struct envelope env;
-	char problem[300] = "";
-	bool opened = open_row(&w->ctx->keyring, row, &env, problem, sizeof problem);
-	if (opened) {
+	char problem[PROBLEM_MAX] = "";
+	enum enquiry_status state = open_row(w, row, &env, problem);
+	if (state != ENQUIRY_UNOPENED) {
 		time_t t;
-		if (row_matches(row, &env, problem, sizeof problem) &&
-		    !parse_received(env.received, &t))
+		if (state == ENQUIRY_OK && !enquiry_received_time(env.received, &t)) {
 			snprintf(problem, sizeof problem, "has an unreadable time of receipt (%s)",
 			         env.received);
+			w->problems++;
+		}
 		envelope_wipe(&env);
 	}
 	w->rows++;
 	if (problem[0]) {
-		w->problems++;
 		if (!say("%s: this enquiry %s.", row->ref, problem)) {
 			w->failed = true;
 			return false;
@@ -1703,13 +1138,9 @@ static bool verify_row(void *arg, const struct store_row *row)
 
 static int cmd_verify(struct context *ctx)
 {
-	struct store *s = open_store(ctx, STORE_READ_ONLY);
+	struct store *s = open_for_reading(ctx);
 	if (!s)
 		return EXIT_FAILED;
-	if (!load_keyring(ctx)) {
-		store_close(s);
-		return EXIT_FAILED;
-	}
 	struct walk w = {.ctx = ctx};
 	buf_init(&w.out, OUTPUT_LIMIT);
 	enum store_status status = store_each(s, NULL, verify_row, &w);
@@ -1923,7 +1354,8 @@ static int cmd_stats(struct context *ctx)
 			buf_puts(&out, "By day:\n");
 			for (size_t i = 0; i < t.ndays; i++) {
 				buf_puts(&out, "  ");
-				put_column(&out, t.days[i].day, strlen(t.days[i].day), 10, true);
+				terminal_put_column(&out, t.days[i].day, strlen(t.days[i].day), 10,
+				                    true);
 				buf_printf(&out, "  %ld\n", t.days[i].count);
 			}
 		}
@@ -1988,80 +1420,12 @@ static bool count_news(void *arg, const struct store_row *row)
 	return true;
 }
 
-static bool plain_address(const char *s)
-{
-	if (!s[0] || s[0] == '-' || !strchr(s, '@'))
-		return false;
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x21 || *p == 0x7F || *p == ',' || *p == '<' || *p == '>')
-			return false;
-	return true;
-}
-
-/* Runs `sendmail -t -oi` with message on its standard input. */
-static bool run_sendmail(const char *sendmail, const char *message, size_t len)
-{
-	if (access(sendmail, X_OK) != 0) {
-		complain("Could not run %s (%s). Check `sendmail` in the configuration.", sendmail,
-		         strerror(errno));
-		return false;
-	}
-	int pipe_fds[2];
-	if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-		complain("Could not start sendmail (%s).", strerror(errno));
-		return false;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		complain("Could not start sendmail (%s).", strerror(errno));
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
-		return false;
-	}
-	if (pid == 0) {
-		if (dup2(pipe_fds[0], STDIN_FILENO) < 0)
-			_exit(127);
-		execl(sendmail, sendmail, "-t", "-oi", (char *)NULL);
-		_exit(127);
-	}
-	close(pipe_fds[0]);
-	/* A sendmail that exits early must not kill us with SIGPIPE. */
-	struct sigaction ignore = {0}, previous;
-	ignore.sa_handler = SIG_IGN;
-	sigemptyset(&ignore.sa_mask);
-	sigaction(SIGPIPE, &ignore, &previous);
-	bool written = write_all(pipe_fds[1], message, len);
-	int write_errno = errno;
-	close(pipe_fds[1]);
-	sigaction(SIGPIPE, &previous, NULL);
-	int status;
-	pid_t waited;
-	do
-		waited = waitpid(pid, &status, 0);
-	while (waited < 0 && errno == EINTR);
-	if (waited < 0) {
-		complain("Could not learn whether sendmail succeeded (%s).", strerror(errno));
-		return false;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && written)
-		return true;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		complain("Could not run %s.", sendmail);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		complain("%s failed (exit status %d).", sendmail, WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		complain("%s was stopped by signal %d.", sendmail, WTERMSIG(status));
-	else
-		complain("Could not hand the message to %s (%s).", sendmail, strerror(write_errno));
-	return false;
-}
-
 static int cmd_notify(struct context *ctx)
 {
 	const char *to = ctx->cfg.notify_to;
 	if (!configured(ctx, to, "notify_to", "where to send the notice"))
 		return EXIT_FAILED;
-	if (!plain_address(to)) {
+	if (!mail_address_plain(to)) {
 		complain("notify_to in the configuration should be one plain email address such as "
 		         "staff@clinic.example.");
 		return EXIT_FAILED;
@@ -2142,7 +1506,9 @@ static int cmd_notify(struct context *ctx)
 	           "\n"
 	           "    enquiries list --status new\n",
 	           to, count, plural(count, "enquiry", "enquiries"));
-	bool sent = !mail.failed && run_sendmail(ctx->cfg.sendmail, mail.data, mail.len);
+	char err[SENTENCE_MAX];
+	bool sent = !mail.failed &&
+	            told(mail_send(ctx->cfg.sendmail, mail.data, mail.len, err, sizeof err), err);
 	buf_free(&mail);
 	int code = EXIT_OK;
 	if (!sent) {
@@ -2186,7 +1552,7 @@ static int cmd_init(struct context *ctx)
 		return EXIT_FAILED;
 	enum keyring_status status = keyring_create(path, secret, &ctx->keyring);
 	int saved_errno = errno;
-	free_secret(secret);
+	passphrase_free(secret);
 	errno = saved_errno;
 	if (status != KEYRING_OK) {
 		report_keyring(status, path, file != NULL);
@@ -2216,7 +1582,7 @@ static int cmd_passwd(struct context *ctx)
 		return EXIT_FAILED;
 	enum keyring_status status = keyring_save(ctx->cfg.secret_key, secret, &ctx->keyring);
 	int saved_errno = errno;
-	free_secret(secret);
+	passphrase_free(secret);
 	errno = saved_errno;
 	if (status != KEYRING_OK) {
 		report_keyring(status, ctx->cfg.secret_key, false);
@@ -2298,18 +1664,6 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
-static void choose_locale(void)
-{
-	/* Only character widths depend on it; dates stay in English. */
-	const char *names[] = {"C.UTF-8", "C.utf8", "en_GB.UTF-8", "en_US.UTF-8"};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (setlocale(LC_CTYPE, names[i])) {
-			utf8_terminal_widths = true;
-			return;
-		}
-	}
-}
-
 static int run(int argc, char **argv, struct context *ctx, struct options *opt)
 {
 	int code = parse_command_line(argc, argv, opt);
@@ -2354,12 +1708,12 @@ int main(int argc, char **argv)
 		complain("The cryptography library could not start, so nothing was done.");
 		return EXIT_FAILED;
 	}
-	choose_locale();
+	terminal_measure_widths();
 	struct options opt;
 	struct context ctx = {.opt = &opt};
 	int code = run(argc, argv, &ctx, &opt);
 	keyring_free(&ctx.keyring);
-	free_secret(ctx.passphrase);
+	passphrase_free(ctx.passphrase);
 	if (ctx.cfg_loaded)
 		config_free(&ctx.cfg);
 	return code;
