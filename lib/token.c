@@ -79,6 +79,10 @@ enum token_status token_check(const unsigned char key[TOKEN_KEY_BYTES], const ch
             sodium_base64_ENCODED_LEN(TOKEN_BIN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING) -
                 1)
                 return TOKEN_FORGED;
+        /* sodium_base642bin (1.0.18) takes bytes >= 0x80 for base64 digits. */
+        if (strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+            text_len)
+                return TOKEN_FORGED;
 
         unsigned char bin[TOKEN_BIN_BYTES];
         size_t bin_len = 0;

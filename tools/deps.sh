@@ -3,7 +3,9 @@
 # installed: as root it installs what is missing, otherwise it prints the command.
 set -eu
 packages="build-essential pkg-config libfcgi-dev libsodium-dev libsqlite3-dev libcmark-dev
-libcmocka-dev libseccomp-dev nginx apache2 tidy python3 curl sqlite3 clang-format"
+libcmocka-dev libseccomp-dev nginx apache2 libapache2-mod-fcgid openssl tidy python3 curl sqlite3 clang-format
+chromium nodejs
+clang libclang-rt-14-dev llvm valgrind"
 missing=""
 for p in $packages; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -12,6 +14,8 @@ for p in $packages; do
 	*) missing="$missing $p" ;;
 	esac
 done
+# npm may come with nodejs (NodeSource) rather than as Debian's own package.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
 	echo "These Debian packages are missing:$missing" >&2
