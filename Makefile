@@ -90,7 +90,8 @@ soak: deps
 	@python3 tests/soak/run.py --seconds 60
 
 format:
-	clang-format -i lib/*.[ch] cgi-bin/*.c staff/*.c tools/*.c tests/unit/*.[ch]
+	clang-format -i lib/*.[ch] cgi-bin/*.c staff/*.c tools/*.c tests/unit/*.[ch] tests/integration/*.c \
+		tests/valgrind/*.c fuzz/*.c bench/*.c
 
 clean:
 	rm -rf build $(PROGRAMS)

@@ -291,8 +291,8 @@ static void handle_post(struct request *req, const struct form_spec *spec)
 	const struct form_field *token_field = form_find(&form, FORM_TOKEN_FIELD);
 	const struct form_field *honeypot = form_find(&form, FORM_HONEYPOT_FIELD);
 	enum token_status token =
-		token_check(token_key, spec->kind, token_field ? token_field->value : "", time(NULL),
-		            cfg.token_min_age, cfg.token_max_age);
+	    token_check(token_key, spec->kind, token_field ? token_field->value : "", time(NULL),
+	                cfg.token_min_age, cfg.token_max_age);
 	bool honeypot_filled = honeypot && honeypot->value_len > 0;
 	form_free(&form);
 
@@ -316,9 +316,10 @@ static void handle_post(struct request *req, const struct form_spec *spec)
 		struct form_view view = {.values = &v};
 		char ref[16];
 		if (token == TOKEN_EXPIRED)
-			view.notice = "This form had been open for a long time, so we refreshed it. "
-			              "Everything you typed is still here: please check it and send "
-			              "it again.";
+			view.notice =
+			    "This form had been open for a long time, so we refreshed it. "
+			    "Everything you typed is still here: please check it and send "
+			    "it again.";
 		else if (token == TOKEN_TOO_FAST)
 			view.notice = "That was sent faster than we expected from a person. Please "
 			              "check your details and send the form again.";
@@ -327,22 +328,24 @@ static void handle_post(struct request *req, const struct form_spec *spec)
 			              "then send the form again.";
 		if (view.notice || field_errors) {
 			send_form(req, 422, spec, &view);
-		} else if (!ratelimit_allow(rate_limit, request_param(req, "REMOTE_ADDR")
-		                                                ? request_param(req, "REMOTE_ADDR")
-		                                                : "",
+		} else if (!ratelimit_allow(rate_limit,
+		                            request_param(req, "REMOTE_ADDR")
+		                                ? request_param(req, "REMOTE_ADDR")
+		                                : "",
 		                            time(NULL))) {
-			site_send_error(&site, req, 429, "We have had several enquiries from you",
-			                "Thank you for getting in touch. To protect the service we "
-			                "accept only a few enquiries from one place in an hour. Please "
-			                "call us instead, or try again later.",
-			                true);
+			site_send_error(
+			    &site, req, 429, "We have had several enquiries from you",
+			    "Thank you for getting in touch. To protect the service we "
+			    "accept only a few enquiries from one place in an hour. Please "
+			    "call us instead, or try again later.",
+			    true);
 		} else if (!save_enquiry(spec, &v, ref)) {
 			send_unavailable(req);
 		} else {
 			char location[64];
 			snprintf(location, sizeof location, "/thanks?ref=%s", ref);
-			struct response res = {.status = 303, .cache = CACHE_NEVER,
-			                       .location = location};
+			struct response res = {
+			    .status = 303, .cache = CACHE_NEVER, .location = location};
 			static const char note[] = "Your enquiry was sent.\n";
 			res.content_type = "text/plain; charset=utf-8";
 			response_send(req, &res, note, sizeof note - 1);
@@ -453,12 +456,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct server_options options = {
-		.name = "contact",
-		.listen = args.listen ? args.listen : cfg.contact_listen,
-		.workers = (int)cfg.workers,
-		.worker_start = worker_start,
-		.handle = handle,
-		.sandbox = SANDBOX_CONTACT,
+	    .name = "contact",
+	    .listen = args.listen ? args.listen : cfg.contact_listen,
+	    .workers = (int)cfg.workers,
+	    .worker_start = worker_start,
+	    .handle = handle,
+	    .sandbox = SANDBOX_CONTACT,
 	};
 	int status = server_run(&options);
 	sodium_memzero(token_key, sizeof token_key);

@@ -48,7 +48,8 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 	}
 	struct stat st;
 	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a socket: refusing to replace it", path);
+		snprintf(err, errlen, "%s exists and is not a socket: refusing to replace it",
+		         path);
 		return -1;
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
