@@ -219,7 +219,12 @@ bool response_send(struct request *req, const struct response *res, const void *
 	FCGX_PutStr(header, (int)used, out);
 	if (send_body && len)
 		FCGX_PutStr(body, (int)len, out);
-	FCGX_FFlush(out);
+	/* Closing the streams here, rather than in FCGX_Finish_r, lets us see
+	 * a failed write; stderr (never used) first, so that stdout, closed
+	 * last, carries the end-of-request record and a small response leaves
+	 * in one write instead of two. */
+	FCGX_FClose(req->fcgx->err);
+	FCGX_FClose(out);
 	int error = FCGX_GetError(out);
 	if (error == 0)
 		return true;

@@ -61,7 +61,8 @@ struct response {
  * client already has this version (the caller then sends status 304). */
 bool request_not_modified(const struct request *req, const char *etag, time_t last_modified);
 
-/* Sends headers and (unless HEAD or 304) the body. Returns false only for a
+/* Sends headers and (unless HEAD or 304) the body, and ends the response:
+ * call it once per request. Returns false only for a
  * write error other than the client going away (already logged). */
 bool response_send(struct request *req, const struct response *res, const void *body, size_t len);
 

@@ -169,6 +169,28 @@ size_t seal_bucket(size_t len)
 	return bucket;
 }
 
+/*
+ * The padded plaintext lives in one guarded, locked (never swapped) area per
+ * process, made once and wiped after every use: sodium_malloc costs a handful
+ * of system calls (mmap, mprotect, mlock) that a form post should not pay
+ * each time. The programs are single-threaded, so one area is enough.
+ */
+static unsigned char *scratch;
+static size_t scratch_size;
+
+static unsigned char *locked_scratch(size_t len)
+{
+	if (len <= scratch_size)
+		return scratch;
+	unsigned char *bigger = sodium_malloc(len);
+	if (!bigger)
+		return NULL;
+	sodium_free(scratch); /* already wiped after its last use */
+	scratch = bigger;
+	scratch_size = len;
+	return scratch;
+}
+
 bool seal_message(const struct public_key *key, const void *plain, size_t len, struct buf *sealed)
 {
 	if (!key || (!plain && len) || sodium_init() < 0)
@@ -176,7 +198,7 @@ bool seal_message(const struct public_key *key, const void *plain, size_t len, s
 	size_t bucket = seal_bucket(len);
 	if (bucket == 0 || bucket > SIZE_MAX - crypto_box_SEALBYTES)
 		return false;
-	unsigned char *padded = sodium_malloc(bucket);
+	unsigned char *padded = locked_scratch(bucket);
 	unsigned char *cipher = malloc(bucket + crypto_box_SEALBYTES);
 	bool ok = padded && cipher;
 	size_t padded_len = 0;
@@ -188,10 +210,8 @@ bool seal_message(const struct public_key *key, const void *plain, size_t len, s
 		     crypto_box_seal(cipher, padded, padded_len, key->pk) == 0 &&
 		     buf_append(sealed, cipher, padded_len + crypto_box_SEALBYTES);
 	}
-	if (padded) {
+	if (padded)
 		sodium_memzero(padded, bucket);
-		sodium_free(padded);
-	}
 	free(cipher);
 	return ok;
 }
@@ -210,7 +230,7 @@ bool seal_open(const unsigned char pk[crypto_box_PUBLICKEYBYTES],
 	size_t padded_len = len - crypto_box_SEALBYTES;
 	if (!is_bucket_size(padded_len))
 		return false;
-	unsigned char *padded = sodium_malloc(padded_len);
+	unsigned char *padded = locked_scratch(padded_len);
 	if (!padded)
 		return false;
 	size_t unpadded_len = 0;
@@ -219,6 +239,5 @@ bool seal_open(const unsigned char pk[crypto_box_PUBLICKEYBYTES],
 	          seal_bucket(unpadded_len) == padded_len &&
 	          buf_append(plain, padded, unpadded_len);
 	sodium_memzero(padded, padded_len);
-	sodium_free(padded);
 	return ok;
 }

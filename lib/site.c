@@ -1,6 +1,7 @@
 #include "site.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -11,6 +12,7 @@ bool site_open(struct site *site, const struct config *cfg, const char *allow)
 	site->cfg = cfg;
 	site->allow = allow;
 	site->generation = 0;
+	memset(site->errors, 0, sizeof site->errors);
 	site->content = content_open(cfg->content_db, err, sizeof err);
 	if (!site->content) {
 		log_error("%s", err);
@@ -36,8 +38,18 @@ bool site_refresh(struct site *site)
 	return true;
 }
 
+static void forget_error_page(struct site_error_page *e)
+{
+	free(e->title);
+	free(e->message);
+	free(e->html);
+	memset(e, 0, sizeof *e);
+}
+
 void site_close(struct site *site)
 {
+	for (size_t i = 0; i < SITE_ERROR_PAGES; i++)
+		forget_error_page(&site->errors[i]);
 	content_close(site->content);
 	site->content = NULL;
 }
@@ -100,7 +112,47 @@ bool site_render(const struct site *site, const char *name, const struct tpl_sco
 	return true;
 }
 
-void site_send_error(const struct site *site, struct request *req, int status, const char *title,
+/* The kept page for these words, or a free slot to keep it in (NULL when
+ * every slot holds another page: it is then rendered each time). */
+static struct site_error_page *error_page_slot(struct site *site, int status, const char *title,
+                                               const char *message, bool phone_hint)
+{
+	struct site_error_page *free_slot = NULL;
+	for (size_t i = 0; i < SITE_ERROR_PAGES; i++) {
+		struct site_error_page *e = &site->errors[i];
+		if (e->html && e->generation != site->generation)
+			forget_error_page(e);
+		if (!e->html) {
+			if (!free_slot)
+				free_slot = e;
+			continue;
+		}
+		if (e->status == status && e->phone_hint == phone_hint &&
+		    strcmp(e->title, title) == 0 && strcmp(e->message, message) == 0)
+			return e;
+	}
+	return free_slot;
+}
+
+static void keep_error_page(struct site *site, struct site_error_page *slot, int status,
+                            const char *title, const char *message, bool phone_hint,
+                            const struct buf *page)
+{
+	slot->title = strdup(title);
+	slot->message = strdup(message);
+	slot->html = malloc(page->len + 1);
+	if (!slot->title || !slot->message || !slot->html) {
+		forget_error_page(slot); /* out of memory: render it next time */
+		return;
+	}
+	memcpy(slot->html, page->data, page->len + 1);
+	slot->len = page->len;
+	slot->status = status;
+	slot->phone_hint = phone_hint;
+	slot->generation = site->generation;
+}
+
+void site_send_error(struct site *site, struct request *req, int status, const char *title,
                      const char *message, bool phone_hint)
 {
 	struct response res = {.status = status, .cache = CACHE_NEVER};
@@ -108,6 +160,11 @@ void site_send_error(const struct site *site, struct request *req, int status, c
 	if (status == 405) {
 		snprintf(allow, sizeof allow, "Allow: %s", site->allow);
 		res.extra_header = allow;
+	}
+	struct site_error_page *slot = error_page_slot(site, status, title, message, phone_hint);
+	if (slot && slot->html) {
+		response_send(req, &res, slot->html, slot->len);
+		return;
 	}
 	struct buf page;
 	buf_init(&page, PAGE_LIMIT);
@@ -119,6 +176,8 @@ void site_send_error(const struct site *site, struct request *req, int status, c
 	          tpl_set_flag(scope, "phone_hint", phone_hint) &&
 	          site_render(site, "error", scope, &page);
 	tpl_scope_free(scope);
+	if (ok && slot)
+		keep_error_page(site, slot, status, title, message, phone_hint, &page);
 	if (!ok) {
 		/* The templates themselves are broken: still say something true. */
 		buf_reset(&page);

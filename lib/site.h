@@ -15,11 +15,24 @@
 
 #define PAGE_LIMIT (4 * 1024 * 1024)
 
+/* Error pages rendered once and kept until the content changes: a flood of
+ * refused posts then costs no template work. */
+#define SITE_ERROR_PAGES 12
+
+struct site_error_page {
+	int status;
+	bool phone_hint;
+	unsigned generation;
+	char *title, *message, *html; /* NULL: the slot is free */
+	size_t len;
+};
+
 struct site {
 	const struct config *cfg;
 	struct content *content;
 	unsigned generation; /* goes up each time a new build is loaded */
 	const char *allow;   /* the methods this program answers, for 405's Allow */
+	struct site_error_page errors[SITE_ERROR_PAGES];
 };
 
 bool site_open(struct site *site, const struct config *cfg, const char *allow);
@@ -36,9 +49,10 @@ struct tpl_scope *site_scope(const struct site *site, const char *page_title,
 bool site_render(const struct site *site, const char *name, const struct tpl_scope *scope,
                  struct buf *out);
 
-/* Sends an error page from the "error" template, never cached. phone_hint
- * adds the clinic's phone and email. */
-void site_send_error(const struct site *site, struct request *req, int status, const char *title,
+/* Sends an error page from the "error" template, never cached by browsers
+ * or nginx (the site keeps the rendered page itself). phone_hint adds the
+ * clinic's phone and email. */
+void site_send_error(struct site *site, struct request *req, int status, const char *title,
                      const char *message, bool phone_hint);
 
 #endif

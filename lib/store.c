@@ -441,16 +441,30 @@ void store_close(struct store *s)
 void store_new_ref(char out[16])
 {
 	static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+	enum { ALPHABET_LEN = sizeof alphabet - 1, FAIR_LIMIT = 256 / ALPHABET_LEN * ALPHABET_LEN };
 	/* randombytes needs the library set up; without it there is no safe
 	 * randomness to be had at all. */
 	if (sodium_init() < 0)
 		abort();
-	size_t n = 0;
-	for (int i = 0; i < 8; i++) {
+	/* One draw of random bytes (one system call) for all eight characters;
+	 * bytes at or past FAIR_LIMIT are skipped so every character is equally
+	 * likely, and a fresh draw is made in the rare case they run out. */
+	unsigned char random[32];
+	size_t used = sizeof random, n = 0;
+	for (int i = 0; i < 8;) {
+		if (used == sizeof random) {
+			randombytes_buf(random, sizeof random);
+			used = 0;
+		}
+		unsigned char r = random[used++];
+		if (r >= FAIR_LIMIT)
+			continue;
 		if (i == 4)
 			out[n++] = '-';
-		out[n++] = alphabet[randombytes_uniform((uint32_t)(sizeof alphabet - 1))];
+		out[n++] = alphabet[r % ALPHABET_LEN];
+		i++;
 	}
+	sodium_memzero(random, sizeof random);
 	out[n] = '\0';
 }
 

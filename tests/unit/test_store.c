@@ -808,10 +808,36 @@ static void test_new_ref_format(void **state)
 			assert_string_not_equal(refs[i], refs[j]);
 }
 
+/* 256 is not a multiple of 31: a reference drawn as byte % 31 would pick
+ * the first 8 characters 9/8 as often as the rest. Over 400,000 characters
+ * each should be within 5% of its fair share (the bias would be +9%; chance
+ * alone strays 5% about once in 10^8). */
+static void test_new_ref_is_fair(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+	enum { REFS = 50000, LETTERS = sizeof alphabet - 1 };
+	long used[256] = {0};
+	for (int i = 0; i < REFS; i++) {
+		char ref[16];
+		store_new_ref(ref);
+		for (int j = 0; j < 9; j++)
+			if (j != 4)
+				used[(unsigned char)ref[j]]++;
+	}
+	double fair = REFS * 8.0 / LETTERS;
+	for (int i = 0; i < LETTERS; i++) {
+		double share = used[(unsigned char)alphabet[i]] / fair;
+		if (share < 0.95 || share > 1.05)
+			fail_msg("'%c' came up %.3f times its fair share", alphabet[i], share);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
+	    cmocka_unit_test(test_new_ref_is_fair),
 	    cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrates_an_empty_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read_only_refuses_an_older_layout, setup,
