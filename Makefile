@@ -97,6 +97,7 @@ clean:
 	rm -rf build $(PROGRAMS)
 
 build/tests/test_content: tools/build-content
+build/tests/test_site: tools/build-content
 
 # --- Sanitizers and fuzzing ---------------------------------------------------
 # make test also builds the library, programs and unit tests with
@@ -155,6 +156,7 @@ build/asan/tests/%: tests/unit/%.c $(ASAN_LIB)
 		$(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 build/asan/tests/test_content: tools/build-content
+build/asan/tests/test_site: tools/build-content
 
 build/asan/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(ASAN_LIB)
 	@mkdir -p $(dir $@)

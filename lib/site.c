@@ -145,7 +145,9 @@ static void keep_error_page(struct site *site, struct site_error_page *slot, int
 		forget_error_page(slot); /* out of memory: render it next time */
 		return;
 	}
-	memcpy(slot->html, page->data, page->len + 1);
+	if (page->len)
+		memcpy(slot->html, page->data, page->len);
+	slot->html[page->len] = '\0';
 	slot->len = page->len;
 	slot->status = status;
 	slot->phone_hint = phone_hint;

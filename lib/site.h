@@ -17,7 +17,7 @@
 
 /* Error pages rendered once and kept until the content changes: a flood of
  * refused posts then costs no template work. */
-#define SITE_ERROR_PAGES 12
+#define SITE_ERROR_PAGES 32 /* more than the programs have distinct error pages */
 
 struct site_error_page {
 	int status;
