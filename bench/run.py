@@ -10,7 +10,7 @@ Starts the whole stack on loopback (tools/stack.py) with a bench-only config
   B  the shipped locations as they are (the page cache on);
   C  the shipped locations with the forms going to a second contact.fcgi whose
      rate limit is 1 post, for the flood of rate-limited posts;
-  D  the same with a third contact.fcgi running 4 workers instead of 2;
+  D  the same with a third contact.fcgi running 2 workers (one post per commit);
 
 then drives each with wrk (32 connections, 2 threads, 10 s by default) and
 times the staff tool over 10,000 sealed enquiries. Prints a table, writes
@@ -57,7 +57,7 @@ PAGE = "/therapies/dynamic-interpersonal-therapy"
 # Second and third contact programs, with settings of their own.
 CONTACT_VARIANTS = {
     "contact-limited": {"rate_limit_posts": 1},  # every post after the first is refused
-    "contact-4-workers": {"workers": 4},  # how the shipped 2 workers compare
+    "contact-2-workers": {"contact_workers": 2},  # too few workers to share commits
 }
 # Null responders: (name, whose captured bytes it sends).
 NULLS = [("page", "page"), ("search", "search"), ("403", "403"), ("429", "429"),
@@ -330,6 +330,7 @@ class Bench:
         self.state = tempfile.mkdtemp(prefix="clinic-bench-", dir=args.state_dir)
         self.ports = {name: stack_module.free_port() for name in "ABCD"}
         self.stack = stack_module.Stack(self.state, self.ports["A"], workers=args.workers,
+                                        contact_workers=args.contact_workers,
                                         token_min_age=3, rate_limit_posts=1000000000)
         self.rows = []
         self.results = {}
@@ -416,9 +417,11 @@ class Bench:
         for name, response in NULLS:
             sock = self.path("run", "null-%s.sock" % name)
             extra = ["--library-accept"] if name.endswith("-libaccept") else []
+            # As many workers as the program each one stands in for.
+            workers = self.args.contact_workers if name in ("403", "429") else self.args.workers
             self.start_process("null-" + name,
                                [os.path.join(BIN, "null-responder")] + extra +
-                               [sock, str(self.args.workers),
+                               [sock, str(workers),
                                 self.path("bench", "null-%s.response" % response)], sock)
 
     def write_nginx(self):
@@ -455,7 +458,7 @@ class Bench:
                                                   "bench-nocache-locations.conf"]),
                                (self.ports["B"], ["bench-ceilings.conf", "clinic-locations.conf"]),
                                (self.ports["C"], ["bench-contact-limited-locations.conf"]),
-                               (self.ports["D"], ["bench-contact-4-workers-locations.conf"])):
+                               (self.ports["D"], ["bench-contact-2-workers-locations.conf"])):
             servers += ("\tserver {\n\t\tlisten 127.0.0.1:%d;\n\t\tserver_name localhost;\n"
                         "\t\taccess_log %s clinic_private;\n" % (
                             port, self.path("log", "nginx-access.log")))
@@ -734,10 +737,10 @@ class Bench:
                  "a flock, as the store's writers do")):
             if self.wanted(name):
                 self.commit_ceiling(name, processes, what, row_bytes)
-        if self.wanted("accepted-4-workers"):
-            self.accepted("accepted-4-workers", "the same with 4 contact workers instead of "
-                          "the default 2", "http://127.0.0.1:%d" % self.ports["D"],
-                          "contact-4-workers", "enquiries-contact-4-workers.db")
+        if self.wanted("accepted-2-workers"):
+            self.accepted("accepted-2-workers", "the same with 2 contact workers: too few "
+                          "to share a commit", "http://127.0.0.1:%d" % self.ports["D"],
+                          "contact-2-workers", "enquiries-contact-2-workers.db")
         if self.wanted("refused-token"):
             self.measure("refused-token", "form posts refused: forged token (403)",
                          a + "/contact", script="post.lua",
@@ -839,9 +842,9 @@ class Bench:
         self.check_pages()
         self.write_bodies()
         idle = {p: self.snapshot(p)["rss_kib"] for p in ("pages", "contact")}
-        say("  %d s per run after a %d s warm-up, %d connections, %d wrk threads, %d workers" % (
-            self.args.duration, self.args.warmup, self.args.connections, self.args.threads,
-            self.args.workers))
+        say("  %d s per run after a %d s warm-up, %d connections, %d wrk threads, %d workers "
+            "(contact: %d)" % (self.args.duration, self.args.warmup, self.args.connections,
+                               self.args.threads, self.args.workers, self.args.contact_workers))
         self.phase_pages()
         self.phase_posts()
         self.phase_tool()
@@ -852,7 +855,8 @@ class Bench:
             "machine": machine(self.state),
             "settings": {"duration_s": self.args.duration, "warmup_s": self.args.warmup,
                          "connections": self.args.connections, "threads": self.args.threads,
-                         "workers": self.args.workers, "page": PAGE, "searches": SEARCHES,
+                         "workers": self.args.workers,
+                         "contact_workers": self.args.contact_workers, "page": PAGE, "searches": SEARCHES,
                          "response_bytes": self.response_sizes},
             "rss_kib": {"idle": idle, "final": final},
             "other_cpu_share": round(self.others.share(), 3),
@@ -899,7 +903,7 @@ COMPARISONS = [
     ("accepted", "commit-ceiling", 0.8, 20),
     ("commit-ceiling", None, None, None),
     ("commit-ceiling-2-writers", "commit-ceiling", None, None),
-    ("accepted-4-workers", "commit-ceiling", None, None),
+    ("accepted-2-workers", "commit-ceiling", None, None),
     ("refused-token", "null-403", 0.8, None),
     ("null-403", None, None, None),
     ("refused-limit", "null-429", 0.8, None),
@@ -941,7 +945,7 @@ def evaluate(report):
                 "met": row["p99_ms"] < p99_limit, "measured": "%.2f ms" % row["p99_ms"],
                 "by": "%+.0f%%" % ((row["p99_ms"] / p99_limit - 1) * 100),
                 "skewed": skewed(name)})
-    for name in ("accepted", "accepted-4-workers"):
+    for name in ("accepted", "accepted-2-workers"):
         row = res.get(name)
         if row:
             targets.append({"target": "%s: nothing lost (rows committed >= 303s seen)" % name,
@@ -1017,7 +1021,7 @@ def table(report):
             lines.append("")
             lines.append("Unlocking the keyring (Argon2id, interactive limits) takes %.0f ms of "
                          "every command that opens enquiries." % res["open-floor"]["unlock_ms"])
-    for name in ("accepted", "accepted-4-workers"):
+    for name in ("accepted", "accepted-2-workers"):
         acc = res.get(name)
         if acc:
             lines += ["", "%s: %d answered 303, %d rows committed in the same window "
@@ -1038,10 +1042,13 @@ def table(report):
                   m["state_filesystem"], m["nginx"], m["libfcgi"], m["sqlite"], m["libsodium"],
                   m["wrk"]),
               "Run: %s, %s; wrk %d threads, %d connections, %d s per run after %d s warm-up; "
-              "%d workers per program; everything (wrk included) on the same cores; %.0f s in "
+              "%d workers for pages.fcgi, %d for contact.fcgi (null responders: as many as the "
+              "program each stands in for); "
+              "everything (wrk included) on the same cores; %.0f s in "
               "all; other processes took %.0f%% of the CPU during the run." % (
                   report["when"], report["git"], s["threads"], s["connections"], s["duration_s"],
-                  s["warmup_s"], s["workers"], report["seconds"],
+                  s["warmup_s"], s["workers"], s.get("contact_workers", s["workers"]),
+                  report["seconds"],
                   report["other_cpu_share"] * 100)]
     busy = [r["name"] for r in res.values() if r.get("other_cpu_share", 0) > BUSY]
     if busy:
@@ -1074,7 +1081,10 @@ def main():
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="workers per program")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="workers of pages.fcgi (and of the null responders)")
+    parser.add_argument("--contact-workers", type=int, default=8,
+                        help="workers of contact.fcgi (the shipped default is 8)")
     parser.add_argument("--only", type=lambda s: set(s.split(",")), default=None,
                         help="comma-separated run names (see the table)")
     parser.add_argument("--profile", metavar="RUN",

@@ -18,6 +18,7 @@
 #include "envelope.h"
 #include "form.h"
 #include "forms.h"
+#include "groupcommit.h"
 #include "log.h"
 #include "program.h"
 #include "ratelimit.h"
@@ -36,6 +37,7 @@ static struct site site;
 static struct public_key staff_key;
 static unsigned char token_key[TOKEN_KEY_BYTES];
 static struct ratelimit *rate_limit;
+static struct group_commit *group_commit;
 static struct store *store;
 
 /* What a form page shows besides the fields themselves. */
@@ -198,13 +200,16 @@ static bool save_enquiry(const struct form_spec *spec, const struct validation *
 			buf_free(&sealed);
 			return false;
 		}
-		enum store_status status = store_insert(store, ref, spec->kind, day,
-		                                        staff_key.key_id, sealed.data, sealed.len);
+		struct store_new_row row = {ref,         spec->kind, day,         staff_key.key_id,
+		                            sealed.data, sealed.len, STORE_FAILED};
+		char why[256];
+		enum store_status status =
+		    group_commit_insert(group_commit, store, &row, why, sizeof why);
 		buf_free(&sealed);
 		if (status == STORE_OK)
 			return true;
 		if (status != STORE_DUPLICATE) {
-			log_error("storing an enquiry failed: %s", store_error(store));
+			log_error("storing an enquiry failed: %s", why);
 			/* Start afresh next time: the file may have been fixed or moved. */
 			store_close(store);
 			store = NULL;
@@ -455,17 +460,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "contact: cannot create the shared rate-limit table\n");
 		return 1;
 	}
+	/* Room for every worker's row at once, each as big as the largest post
+	 * can seal to (its envelope adds well under 4 KiB to the body). */
+	group_commit =
+	    group_commit_new(2 * (unsigned)cfg.contact_workers,
+	                     seal_bucket((size_t)cfg.max_body + 4096) + crypto_box_SEALBYTES);
+	if (!group_commit) {
+		fprintf(stderr, "contact: cannot create the shared commit queue\n");
+		return 1;
+	}
 	struct server_options options = {
 	    .name = "contact",
 	    .listen = args.listen ? args.listen : cfg.contact_listen,
-	    .workers = (int)cfg.workers,
+	    .workers = (int)cfg.contact_workers,
 	    .worker_start = worker_start,
 	    .handle = handle,
 	    .sandbox = SANDBOX_CONTACT,
 	};
 	int status = server_run(&options);
+	unsigned long commits, rows;
+	group_commit_counts(group_commit, &commits, &rows);
+	log_info("%lu enquiries were stored in %lu commits", rows, commits);
 	sodium_memzero(token_key, sizeof token_key);
 	ratelimit_free(rate_limit);
+	group_commit_free(group_commit);
 	config_free(&cfg);
 	return status;
 }

@@ -34,6 +34,7 @@ static const struct key_rule rules[] = {
     STR(contact_listen, TEXT),
     STR(log_file, PATH),
     NUM(workers, 1, 64),
+    NUM(contact_workers, 1, 64),
     NUM(max_body, 1024, 1048576),
     NUM(max_query, 64, 65536),
     NUM(token_min_age, 0, 3600),
@@ -68,6 +69,7 @@ void config_defaults(struct config *cfg)
 		if (rules[i].kind != NUMBER)
 			*string_field(cfg, &rules[i]) = strdup("");
 	cfg->workers = 2;
+	cfg->contact_workers = 8;
 	cfg->max_body = 32768;
 	cfg->max_query = 1024;
 	cfg->token_min_age = 3;

@@ -23,7 +23,10 @@ struct config {
 	char *contact_listen;
 	char *log_file; /* empty: stderr */
 	/* Process model and limits. */
-	long workers;   /* pre-forked workers per program */
+	long workers; /* pre-forked workers of pages.fcgi */
+	/* contact.fcgi's workers spend most of a post waiting for the disk; with
+	 * more of them, one commit (one fsync) carries several posts. */
+	long contact_workers;
 	long max_body;  /* bytes; a larger form post gets 413 */
 	long max_query; /* bytes of QUERY_STRING considered */
 	/* Abuse control. */

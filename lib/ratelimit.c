@@ -1,12 +1,13 @@
 #include "ratelimit.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "shared.h"
 
 #define SECONDS_PER_DAY 86400
 #define CLIENT_HASH_BYTES 16
@@ -37,11 +38,9 @@ struct ratelimit *ratelimit_new(unsigned slots, unsigned max_hits, unsigned wind
 	if (slots == 0 || slots > MAX_SLOTS || sodium_init() < 0)
 		return NULL;
 	size_t bytes = sizeof(struct ratelimit) + (size_t)slots * sizeof(struct slot);
-	void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
+	void *mem = shared_map(bytes);
+	if (!mem)
 		return NULL;
-	/* Nothing in here should end up in a core file. */
-	(void)madvise(mem, bytes, MADV_DONTDUMP);
 	struct ratelimit *rl = mem;
 	rl->mapped_bytes = bytes;
 	rl->creator = getpid();
@@ -50,15 +49,7 @@ struct ratelimit *ratelimit_new(unsigned slots, unsigned max_hits, unsigned wind
 	rl->window_seconds = window_seconds;
 	randombytes_buf(rl->secret, sizeof rl->secret);
 
-	pthread_mutexattr_t attr;
-	bool ok = pthread_mutexattr_init(&attr) == 0;
-	if (ok) {
-		ok = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) == 0 &&
-		     pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) == 0 &&
-		     pthread_mutex_init(&rl->lock, &attr) == 0;
-		pthread_mutexattr_destroy(&attr);
-	}
-	if (!ok) {
+	if (!shared_mutex_init(&rl->lock)) {
 		sodium_memzero(rl->secret, sizeof rl->secret);
 		munmap(mem, bytes);
 		return NULL;
@@ -124,16 +115,9 @@ bool ratelimit_allow(struct ratelimit *rl, const char *address, time_t now)
 	unsigned char client[CLIENT_HASH_BYTES];
 	if (!client_hash(rl, address ? address : "", now, client))
 		return true;
-	int rc = pthread_mutex_lock(&rl->lock);
-	if (rc == EOWNERDEAD) {
-		/* A worker died holding the lock. At worst it left one slot's
-		 * count short by a hit, which is harmless here. */
-		if (pthread_mutex_consistent(&rl->lock) != 0) {
-			pthread_mutex_unlock(&rl->lock);
-			sodium_memzero(client, sizeof client);
-			return true;
-		}
-	} else if (rc != 0) {
+	/* A worker that died holding the lock left at worst one slot's count
+	 * short by a hit, which is harmless here. */
+	if (!shared_mutex_lock(&rl->lock)) {
 		sodium_memzero(client, sizeof client);
 		return true;
 	}

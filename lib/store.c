@@ -468,49 +468,109 @@ void store_new_ref(char out[16])
 	out[n] = '\0';
 }
 
-enum store_status store_insert(struct store *s, const char *ref, const char *kind, const char *day,
-                               const char *key_id, const void *sealed, size_t sealed_len)
+static enum store_status check_new_row(struct store *s, const struct store_new_row *row)
 {
-	if (!valid_token(ref, sizeof((struct store_row *)0)->ref - 1))
+	if (!valid_token(row->ref, sizeof((struct store_row *)0)->ref - 1))
 		return fail(s, "an enquiry reference must be 1 to 15 letters, digits or dashes");
-	if (!valid_kind(kind))
+	if (!valid_kind(row->kind))
 		return fail(s, "an enquiry's kind must be \"contact\" or \"start\"");
-	if (!valid_day(day))
+	if (!valid_day(row->day))
 		return fail(s, "an enquiry's day must be written YYYY-MM-DD");
-	if (!valid_token(key_id, sizeof((struct store_row *)0)->key_id - 1))
+	if (!valid_token(row->key_id, sizeof((struct store_row *)0)->key_id - 1))
 		return fail(s, "a key id must be 1 to 31 letters or digits");
-	if (!sealed || sealed_len == 0 || sealed_len > INT_MAX)
+	if (!row->sealed || row->sealed_len == 0 || row->sealed_len > INT_MAX)
 		return fail(s, "an enquiry's sealed bytes are missing or too large");
+	return STORE_OK;
+}
 
-	if (begin_write(s) != STORE_OK)
-		return STORE_FAILED;
-	sqlite3_stmt *st = statement(s, ST_INSERT);
-	if (!st) {
-		rollback_write(s);
-		return STORE_FAILED;
+/* Whether the row holding ref is this very enquiry: sealed bytes are never
+ * the same twice, so equal bytes mean an earlier commit already stored it. */
+static bool already_stored(struct store *s, const struct store_new_row *row)
+{
+	sqlite3_stmt *st = statement(s, ST_GET);
+	if (!st || !bind_text(st, 1, row->ref))
+		return false;
+	bool same = false;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const void *stored = sqlite3_column_blob(st, 6);
+		size_t len = (size_t)sqlite3_column_bytes(st, 6);
+		same = stored && len == row->sealed_len && memcmp(stored, row->sealed, len) == 0;
 	}
-	if (!bind_text(st, 1, ref) || !bind_text(st, 2, kind) || !bind_text(st, 3, day) ||
-	    !bind_text(st, 4, key_id) ||
-	    sqlite3_bind_blob64(st, 5, sealed, sealed_len, SQLITE_STATIC) != SQLITE_OK) {
+	finish(st);
+	return same;
+}
+
+static enum store_status insert_one(struct store *s, sqlite3_stmt *st,
+                                    const struct store_new_row *row)
+{
+	if (!bind_text(st, 1, row->ref) || !bind_text(st, 2, row->kind) ||
+	    !bind_text(st, 3, row->day) || !bind_text(st, 4, row->key_id) ||
+	    sqlite3_bind_blob64(st, 5, row->sealed, row->sealed_len, SQLITE_STATIC) != SQLITE_OK) {
 		fail_sqlite(s, "could not save the enquiry");
 		finish(st);
-		rollback_write(s);
 		return STORE_FAILED;
 	}
 	int rc = sqlite3_step(st);
-	enum store_status status = STORE_OK;
-	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-		fail(s, "the enquiry reference is already taken");
-		status = STORE_DUPLICATE;
-	} else if (rc != SQLITE_DONE) {
-		status = fail_sqlite(s, "could not save the enquiry");
-	}
 	finish(st);
-	if (status != STORE_OK) {
-		rollback_write(s);
-		return status;
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		/* Only this statement was undone; the transaction goes on. */
+		if (already_stored(s, row))
+			return STORE_OK;
+		fail(s, "the enquiry reference is already taken");
+		return STORE_DUPLICATE;
 	}
-	return commit_write(s, "could not save the enquiry", false);
+	return fail_sqlite(s, "could not save the enquiry");
+}
+
+enum store_status store_insert_many(struct store *s, struct store_new_row *rows, size_t count)
+{
+	/* A row that breaks the rules fails alone; the others go ahead. */
+	size_t valid = 0;
+	for (size_t i = 0; i < count; i++) {
+		rows[i].status = check_new_row(s, &rows[i]);
+		valid += rows[i].status == STORE_OK;
+	}
+	if (valid == 0)
+		return count ? STORE_FAILED : STORE_OK;
+	if (begin_write(s) != STORE_OK) {
+		for (size_t i = 0; i < count; i++)
+			rows[i].status = STORE_FAILED;
+		return STORE_FAILED;
+	}
+	sqlite3_stmt *st = statement(s, ST_INSERT);
+	if (!st) {
+		rollback_write(s);
+		for (size_t i = 0; i < count; i++)
+			rows[i].status = STORE_FAILED;
+		return STORE_FAILED;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (rows[i].status != STORE_OK)
+			continue; /* broke the rules: never inserted */
+		rows[i].status = insert_one(s, st, &rows[i]);
+		if (rows[i].status == STORE_FAILED) {
+			rollback_write(s);
+			for (size_t j = 0; j < count; j++)
+				rows[j].status = STORE_FAILED;
+			return STORE_FAILED;
+		}
+	}
+	if (commit_write(s, "could not save the enquiry", false) != STORE_OK) {
+		for (size_t i = 0; i < count; i++)
+			rows[i].status = STORE_FAILED;
+		return STORE_FAILED;
+	}
+	return STORE_OK;
+}
+
+enum store_status store_insert(struct store *s, const char *ref, const char *kind, const char *day,
+                               const char *key_id, const void *sealed, size_t sealed_len)
+{
+	struct store_new_row row = {ref, kind, day, key_id, sealed, sealed_len, STORE_FAILED};
+	store_insert_many(s, &row, 1);
+	return row.status;
 }
 
 /* Copies a text column into a fixed field; an altered row can hold anything,

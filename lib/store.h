@@ -59,9 +59,26 @@ void store_close(struct store *s);
  * (no 0/O, 1/I/L), shown as "XXXX-XXXX". */
 void store_new_ref(char out[16]);
 
-/* Commits one enquiry; returns only after the commit (fsync) returned. */
+/* Commits one enquiry; returns only after the commit (fsync) returned.
+ * Storing the very same sealed bytes under the same reference again is not
+ * a duplicate: it succeeds and leaves the one row (a retried commit). */
 enum store_status store_insert(struct store *s, const char *ref, const char *kind, const char *day,
                                const char *key_id, const void *sealed, size_t sealed_len);
+
+struct store_new_row {
+	const char *ref, *kind, *day, *key_id;
+	const void *sealed;
+	size_t sealed_len;
+	enum store_status status; /* set by store_insert_many */
+};
+
+/* Commits several enquiries in one transaction (one fsync). Each row's
+ * status says what became of it: STORE_OK; STORE_DUPLICATE (that row alone
+ * was left out: make another reference); STORE_FAILED for a row that breaks
+ * the rules (an empty reference, an unknown kind...), left out alone. When
+ * the transaction fails every row is STORE_FAILED, and so is the return
+ * value; it is also STORE_FAILED when no row could be tried at all. */
+enum store_status store_insert_many(struct store *s, struct store_new_row *rows, size_t count);
 
 /* Calls fn for each row matching filter, oldest first. fn returns false to stop.
  * The row (and its sealed bytes) is valid only during the call. */

@@ -90,7 +90,11 @@ pages_listen =
 contact_listen =
 # Empty: standard error, which systemd keeps in the journal.
 log_file =
+# Workers of pages.fcgi and of contact.fcgi. contact's spend most of a post
+# waiting for the disk; with more of them one commit (one fsync) carries
+# several posts.
 workers = 2
+contact_workers = 8
 max_body = 32768
 token_min_age = 3
 token_max_age = 14400

@@ -39,6 +39,7 @@ pages_listen = unix:{state}/run/pages.sock
 contact_listen = unix:{state}/run/contact.sock
 log_file = log/clinic.log
 workers = {workers}
+contact_workers = {contact_workers}
 max_body = 32768
 token_min_age = {token_min_age}
 token_max_age = 14400
@@ -167,7 +168,7 @@ def port_open(port):
 
 class Stack:
     def __init__(self, state, port, workers=2, token_min_age=3, rate_limit_posts=5,
-                 fast_keys=False, web_server=None, test_hooks=False):
+                 fast_keys=False, web_server=None, test_hooks=False, contact_workers=None):
         self.state = os.path.abspath(state)
         self.web_server = web_server or WEB_SERVER
         if self.web_server not in ("nginx", "apache"):
@@ -176,6 +177,7 @@ class Stack:
         self.test_hooks = test_hooks
         self.port = port
         self.workers = workers
+        self.contact_workers = contact_workers or workers
         self.token_min_age = token_min_age
         self.rate_limit_posts = rate_limit_posts
         self.fast_keys = fast_keys
@@ -198,6 +200,7 @@ class Stack:
             os.makedirs(self.path(d), exist_ok=True)
         with open(self.config, "w") as f:
             f.write(SITE_CONF.format(state=self.state, port=self.port, workers=self.workers,
+                                     contact_workers=self.contact_workers,
                                      token_min_age=self.token_min_age,
                                      rate_limit_posts=self.rate_limit_posts))
         if not os.path.exists(self.path("token.key")):

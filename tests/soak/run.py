@@ -43,6 +43,9 @@ import harness  # noqa: E402
 
 CLIENTS = 6
 WORKERS = 2
+# contact.fcgi runs more, as shipped, so that posts share commits while
+# workers (committing ones among them) are killed.
+CONTACT_WORKERS = 4
 # The database's own tmpfs: room for every post of the run (about 2.5 KB each,
 # at up to about 1000 a second here), twice over; the filler takes what is left.
 DBFS_BASE_MIB = 64
@@ -256,9 +259,10 @@ def killer(stack, until, killed, rng):
 
 def all_workers_back(stack, killed):
     dead = {pid for _, pid in killed}
-    return all(len(pids) == WORKERS and not (set(pids) & dead)
-               for pids in (harness.worker_pids(stack.procs[n].pid)
-                            for n in ("pages", "contact")))
+    return all(len(pids) == want and not (set(pids) & dead)
+               for pids, want in ((harness.worker_pids(stack.procs["pages"].pid), WORKERS),
+                                  (harness.worker_pids(stack.procs["contact"].pid),
+                                   CONTACT_WORKERS)))
 
 
 # --- the enquiry database's own filesystem -------------------------------------
@@ -342,7 +346,7 @@ def stopped_workers_then(stack, action):
         return action()
     finally:
         os.kill(parent, signal.SIGCONT)
-        harness.wait_until(lambda: len(harness.worker_pids(parent)) == WORKERS, 10)
+        harness.wait_until(lambda: len(harness.worker_pids(parent)) == CONTACT_WORKERS, 10)
 
 
 # --- the run -------------------------------------------------------------------
@@ -379,6 +383,7 @@ def main():
     dbfs = os.path.join(state, "dbfs")
     mounted = False
     stack = harness.stack_module.Stack(state, harness.stack_module.free_port(), workers=WORKERS,
+                                       contact_workers=CONTACT_WORKERS,
                                        rate_limit_posts=1000000000, fast_keys=True)
     stats = Stats()
     load = None
@@ -543,8 +548,8 @@ def main():
         total = sum(w["requests"] for w in stats.windows.values())
         total_5xx = sum(stats.count(n, lambda s: isinstance(s, int) and s >= 500)
                         for n in stats.windows)
-        print("  figures (%.0f s in all, %d clients, %d workers per program):"
-              % (time.time() - started, CLIENTS, WORKERS))
+        print("  figures (%.0f s in all, %d clients, %d pages and %d contact workers):"
+              % (time.time() - started, CLIENTS, WORKERS, CONTACT_WORKERS))
         for name, w in stats.windows.items():
             seconds = (w["ended"] or time.time()) - w["started"]
             statuses = ", ".join("%s x %s" % (n, s) for s, n in sorted(
@@ -588,6 +593,13 @@ def main():
             except ProcessLookupError:
                 pass
         stack.stop()
+        try:
+            with open(stack.path("log", "clinic.log"), errors="replace") as f:
+                shared = re.findall(r"(\d+) enquiries were stored in (\d+) commits", f.read())
+            if shared:
+                print("    commits shared: %s enquiries in %s commits" % shared[-1])
+        except OSError:
+            pass
         if mounted:
             if run("umount", dbfs).returncode != 0:
                 run("umount", "-l", dbfs)

@@ -338,6 +338,118 @@ static void test_duplicate_ref(void **state)
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM enquiries"), 2);
 }
 
+static void test_insert_many_leaves_out_a_taken_ref(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_rw(f->db);
+	insert(s, "MANY-0002", "contact", "2026-05-01", "already-here");
+	const char *k = "0123456789abcdef";
+	struct store_new_row rows[3] = {
+	    {"MANY-0001", "contact", "2026-05-02", k, "one", 3, STORE_FAILED},
+	    {"MANY-0002", "start", "2026-05-02", k, "two", 3, STORE_FAILED},
+	    {"MANY-0003", "start", "2026-05-03", k, "three", 5, STORE_FAILED},
+	};
+	assert_int_equal(store_insert_many(s, rows, 3), STORE_OK);
+	assert_int_equal(rows[0].status, STORE_OK);
+	assert_int_equal(rows[1].status, STORE_DUPLICATE);
+	assert_int_equal(rows[2].status, STORE_OK);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM enquiries"), 3);
+	struct seen seen = {0};
+	assert_int_equal(store_each(s, NULL, collect, &seen), STORE_OK);
+	assert_int_equal(seen.count, 3);
+	assert_string_equal(seen.refs[0], "MANY-0002");
+	assert_string_equal(seen.sealed[0], "already-here");
+	assert_string_equal(seen.refs[1], "MANY-0001");
+	assert_string_equal(seen.sealed[1], "one");
+	assert_string_equal(seen.refs[2], "MANY-0003");
+	assert_string_equal(seen.sealed[2], "three");
+
+	/* Within one batch too: the second of two rows under one reference is
+	 * left out, unless it is the very same row again. */
+	struct store_new_row twice[3] = {
+	    {"MANY-0004", "contact", "2026-05-04", k, "four", 4, STORE_FAILED},
+	    {"MANY-0004", "contact", "2026-05-04", k, "FOUR", 4, STORE_FAILED},
+	    {"MANY-0004", "contact", "2026-05-04", k, "four", 4, STORE_FAILED},
+	};
+	assert_int_equal(store_insert_many(s, twice, 3), STORE_OK);
+	assert_int_equal(twice[0].status, STORE_OK);
+	assert_int_equal(twice[1].status, STORE_DUPLICATE);
+	assert_int_equal(twice[2].status, STORE_OK);
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(store_get(s, "MANY-0004", collect, &seen), STORE_OK);
+	assert_int_equal(seen.count, 1);
+	assert_string_equal(seen.sealed[0], "four");
+	store_close(s);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM enquiries"), 4);
+}
+
+static void test_same_bytes_again_is_not_a_duplicate(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_rw(f->db);
+	insert(s, "SAME-0001", "contact", "2026-05-01", "sealed-once");
+	/* A retried commit of the very same row succeeds and adds nothing. */
+	assert_int_equal(store_insert(s, "SAME-0001", "contact", "2026-05-01", "0123456789abcdef",
+	                              "sealed-once", 11),
+	                 STORE_OK);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM enquiries"), 1);
+	/* Equal only in part is still a duplicate: a prefix, a longer row. */
+	assert_int_equal(store_insert(s, "SAME-0001", "contact", "2026-05-01", "0123456789abcdef",
+	                              "sealed-on", 9),
+	                 STORE_DUPLICATE);
+	assert_int_equal(store_insert(s, "SAME-0001", "contact", "2026-05-01", "0123456789abcdef",
+	                              "sealed-once!", 12),
+	                 STORE_DUPLICATE);
+	struct seen seen = {0};
+	assert_int_equal(store_get(s, "SAME-0001", collect, &seen), STORE_OK);
+	assert_int_equal(seen.count, 1);
+	assert_string_equal(seen.sealed[0], "sealed-once");
+	store_close(s);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM enquiries"), 1);
+}
+
+static void test_insert_many_of_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_rw(f->db);
+	assert_int_equal(store_insert_many(s, NULL, 0), STORE_OK);
+	struct store_new_row unused = {"NONE-0001", "contact", "2026-05-01",   "k",
+	                               "x",         1,         STORE_DUPLICATE};
+	assert_int_equal(store_insert_many(s, &unused, 0), STORE_OK);
+	/* A later write still works: no transaction or lock was left behind. */
+	insert(s, "NONE-0002", "contact", "2026-05-01", "y");
+	store_close(s);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM enquiries"), 1);
+}
+
+/* A row that breaks the rules fails alone: the rows beside it, which may be
+ * other visitors' enquiries committed together, are still stored. */
+static void test_insert_many_leaves_out_a_bad_row(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_rw(f->db);
+	const char *k = "0123456789abcdef";
+	struct store_new_row rows[4] = {
+	    {"GOOD-0001", "contact", "2026-05-02", k, "one", 3, STORE_OK},
+	    {"BAD!-0002", "contact", "2026-05-02", k, "two", 3, STORE_OK},
+	    {"GOOD-0003", "other", "2026-05-02", k, "three", 5, STORE_OK},
+	    {"GOOD-0004", "start", "2026-05-03", k, "four", 4, STORE_OK},
+	};
+	assert_int_equal(store_insert_many(s, rows, 4), STORE_OK);
+	assert_int_equal(rows[0].status, STORE_OK);
+	assert_int_equal(rows[1].status, STORE_FAILED);
+	assert_int_equal(rows[2].status, STORE_FAILED);
+	assert_int_equal(rows[3].status, STORE_OK);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM enquiries"), 2);
+	/* Nothing to try at all is a failure, and leaves no lock behind. */
+	struct store_new_row bad = {"NO", "nobody", "2026-05-02", k, "x", 1, STORE_OK};
+	assert_int_equal(store_insert_many(s, &bad, 1), STORE_FAILED);
+	assert_int_equal(bad.status, STORE_FAILED);
+	insert(s, "GOOD-0005", "contact", "2026-05-04", "five");
+	store_close(s);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM enquiries"), 3);
+}
+
 static void test_insert_rejects_bad_values(void **state)
 {
 	struct fixture *f = *state;
@@ -847,6 +959,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_filters_are_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sealed_bytes_round_trip_exactly, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duplicate_ref, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_insert_many_leaves_out_a_taken_ref, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_same_bytes_again_is_not_a_duplicate, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_insert_many_of_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_insert_many_leaves_out_a_bad_row, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_insert_rejects_bad_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
