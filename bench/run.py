@@ -1083,8 +1083,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2,
                         help="workers of pages.fcgi (and of the null responders)")
-    parser.add_argument("--contact-workers", type=int, default=8,
-                        help="workers of contact.fcgi (the shipped default is 8)")
+    parser.add_argument("--contact-workers", type=int, default=12,
+                        help="workers of contact.fcgi (the shipped default is 12)")
     parser.add_argument("--only", type=lambda s: set(s.split(",")), default=None,
                         help="comma-separated run names (see the table)")
     parser.add_argument("--profile", metavar="RUN",

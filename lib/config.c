@@ -69,7 +69,7 @@ void config_defaults(struct config *cfg)
 		if (rules[i].kind != NUMBER)
 			*string_field(cfg, &rules[i]) = strdup("");
 	cfg->workers = 2;
-	cfg->contact_workers = 8;
+	cfg->contact_workers = 12;
 	cfg->max_body = 32768;
 	cfg->max_query = 1024;
 	cfg->token_min_age = 3;

@@ -94,7 +94,7 @@ log_file =
 # waiting for the disk; with more of them one commit (one fsync) carries
 # several posts.
 workers = 2
-contact_workers = 8
+contact_workers = 12
 max_body = 32768
 token_min_age = 3
 token_max_age = 14400

@@ -64,7 +64,7 @@ static void defaults_are_complete(void **state)
 	struct config cfg;
 	config_defaults(&cfg);
 	assert_int_equal(cfg.workers, 2);
-	assert_int_equal(cfg.contact_workers, 8);
+	assert_int_equal(cfg.contact_workers, 12);
 	assert_int_equal(cfg.max_body, 32768);
 	assert_int_equal(cfg.max_query, 1024);
 	assert_int_equal(cfg.token_min_age, 3);
