@@ -12,7 +12,9 @@ Starts the whole stack on loopback (tools/stack.py) with a bench-only config
      rate limit is 1 post, for the flood of rate-limited posts;
   D  the same with a third contact.fcgi running 2 workers (one post per commit);
 
-then drives each with wrk (32 connections, 2 threads, 10 s by default) and
+then drives each with wrk (32 connections, 2 threads, 10 s by default; a
+figure and its ceiling are measured in the order figure, ceiling, ceiling,
+figure for half the time each, so that the machine's drift falls on both) and
 times the staff tool over 10,000 sealed enquiries. Prints a table, writes
 bench/results/latest.json (and a dated copy) and bench/results/latest.md.
 
@@ -531,9 +533,9 @@ class Bench:
                 return
 
     def measure(self, name, what, url, script="get.lua", script_args=(), program=None,
-                before_run=None):
+                before_run=None, duration=None, warmup=True):
         """A warm-up, then the measured run; worker RSS and CPU before and after."""
-        if self.args.warmup > 0:
+        if warmup and self.args.warmup > 0:
             self.wrk(url, script, script_args, duration=self.args.warmup)
         profile = None
         if self.args.profile == name:
@@ -547,7 +549,7 @@ class Bench:
                 before_run()
             before = self.snapshot(program) if program else None
             others = OtherLoad()
-            r = self.wrk(url, script, script_args, profile=profile)
+            r = self.wrk(url, script, script_args, duration=duration, profile=profile)
             other_share = others.share()
             if other_share <= BUSY or attempt + 1 == attempts:
                 break
@@ -583,6 +585,21 @@ class Bench:
             "" if not program else "  %s RSS %s -> %s KiB" % (
                 program, max(row["rss_before_kib"] or [0]), max(row["rss_after_kib"] or [0]))))
         return row
+
+    def measure_pair(self, figure, ceiling):
+        """A figure and its ceiling measured in the order figure, ceiling,
+        ceiling, figure, each for half the time: whatever the machine drifts
+        by during the pair (other tenants, clocks, caches) falls on both
+        alike. Each is (name, what, url, options) as for measure()."""
+        half = max(1, self.args.duration // 2)
+        rows = {}
+        for name, what, url, options in (figure, ceiling, ceiling, figure):
+            if not self.wanted(name):
+                continue
+            row = self.measure(name, what, url, duration=half, warmup=name not in rows,
+                               **options)
+            rows[name] = merge_halves(rows[name], row) if name in rows else row
+        self.results.update(rows)
 
     def perf_report(self, data, program):
         """Where the CPU went: by process, then inside the program by symbol
@@ -651,9 +668,13 @@ class Bench:
             ("null-search", "one search's bytes from the null responder",
              a + "/bench/null-search", {"program": "null-search"}),
         ]
-        for name, what, url, options in runs:
-            if self.wanted(name):
-                self.measure(name, what, url, **options)
+        by_name = {r[0]: r for r in runs}
+        for figure, ceiling in (("page-nocache", "null-page"), ("page-cache", "static"),
+                                ("search", "null-search")):
+            self.measure_pair(by_name[figure], by_name[ceiling])
+        if self.wanted("null-page-libaccept"):
+            name, what, url, options = by_name["null-page-libaccept"]
+            self.measure(name, what, url, **options)
 
     def write_bodies(self):
         issued = int(time.time()) - 10
@@ -741,22 +762,22 @@ class Bench:
             self.accepted("accepted-2-workers", "the same with 2 contact workers: too few "
                           "to share a commit", "http://127.0.0.1:%d" % self.ports["D"],
                           "contact-2-workers", "enquiries-contact-2-workers.db")
-        if self.wanted("refused-token"):
-            self.measure("refused-token", "form posts refused: forged token (403)",
-                         a + "/contact", script="post.lua",
-                         script_args=["/contact", forged, threads], program="contact")
-        if self.wanted("null-403"):
-            self.measure("null-403", "the 403 page's bytes from the null responder, same posts",
-                         a + "/bench/null-403", script="post.lua",
-                         script_args=["/bench/null-403", forged, threads], program="null-403")
-        if self.wanted("refused-limit"):
-            self.measure("refused-limit", "form posts refused: rate limited (429)",
-                         c + "/contact", script="post.lua",
-                         script_args=["/contact", posts, threads], program="contact-limited")
-        if self.wanted("null-429"):
-            self.measure("null-429", "the 429 page's bytes from the null responder, same posts",
-                         a + "/bench/null-429", script="post.lua",
-                         script_args=["/bench/null-429", posts, threads], program="null-429")
+        self.measure_pair(
+            ("refused-token", "form posts refused: forged token (403)", a + "/contact",
+             {"script": "post.lua", "script_args": ["/contact", forged, threads],
+              "program": "contact"}),
+            ("null-403", "the 403 page's bytes from the null responder, same posts",
+             a + "/bench/null-403", {"script": "post.lua",
+                                     "script_args": ["/bench/null-403", forged, threads],
+                                     "program": "null-403"}))
+        self.measure_pair(
+            ("refused-limit", "form posts refused: rate limited (429)", c + "/contact",
+             {"script": "post.lua", "script_args": ["/contact", posts, threads],
+              "program": "contact-limited"}),
+            ("null-429", "the 429 page's bytes from the null responder, same posts",
+             a + "/bench/null-429", {"script": "post.lua",
+                                     "script_args": ["/bench/null-429", posts, threads],
+                                     "program": "null-429"}))
 
     def time_command(self, cmd, env, out_path):
         times = []
@@ -870,6 +891,38 @@ class Bench:
             say("state kept in %s" % self.state)
         else:
             shutil.rmtree(self.state, ignore_errors=True)
+
+
+def merge_halves(first, second):
+    """One row from two measured halves of the same run: rates from the
+    totals, the median-like figures weighted by requests, the tails and the
+    CPU wait from the worse half, memory from before the first to after the
+    second."""
+    n1, n2 = first["requests"], second["requests"]
+    seconds = n1 / first["rps"] + n2 / second["rps"] if first["rps"] and second["rps"] else 0
+    row = dict(second)
+    row["requests"] = n1 + n2
+    row["rps"] = (n1 + n2) / seconds if seconds else 0
+    row["errors"] = {k: first["errors"].get(k, 0) + second["errors"].get(k, 0)
+                     for k in set(first["errors"]) | set(second["errors"])} \
+        if isinstance(first["errors"], dict) else first["errors"] + second["errors"]
+    row["statuses"] = {k: first["statuses"].get(k, 0) + second["statuses"].get(k, 0)
+                       for k in set(first["statuses"]) | set(second["statuses"])}
+    for key in ("p50_ms", "p90_ms"):
+        row[key] = (first[key] * n1 + second[key] * n2) / (n1 + n2) if n1 + n2 else 0
+    for key in ("p99_ms", "max_ms", "other_cpu_share"):
+        row[key] = max(first[key], second[key])
+    if "rss_before_kib" in first:
+        row["rss_before_kib"] = first["rss_before_kib"]
+        row["workers_restarted"] = first["workers_restarted"] or second["workers_restarted"]
+    for key in ("worker_user_us_per_request", "worker_system_us_per_request",
+                "worker_cpu_wait_us_per_request"):
+        if key in first and key in second and n1 + n2:
+            row[key] = round((first[key] * n1 + second[key] * n2) / (n1 + n2), 1)
+        else:
+            row.pop(key, None)
+    row["halves"] = 2
+    return row
 
 
 def count_exported(path):
@@ -1041,7 +1094,9 @@ def table(report):
                   "" if m["virtualisation"] in ("none", "?") else " (%s)" % m["virtualisation"],
                   m["state_filesystem"], m["nginx"], m["libfcgi"], m["sqlite"], m["libsodium"],
                   m["wrk"]),
-              "Run: %s, %s; wrk %d threads, %d connections, %d s per run after %d s warm-up; "
+              "Run: %s, %s; wrk %d threads, %d connections, %d s per run after %d s warm-up "
+              "(a figure and its ceiling in the order figure, ceiling, ceiling, figure, half "
+              "the time each); "
               "%d workers for pages.fcgi, %d for contact.fcgi (null responders: as many as the "
               "program each stands in for); "
               "everything (wrk included) on the same cores; %.0f s in "

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -12,6 +13,7 @@ bool site_open(struct site *site, const struct config *cfg, const char *allow)
 	site->cfg = cfg;
 	site->allow = allow;
 	site->generation = 0;
+	site->checked_ns = 0;
 	memset(site->errors, 0, sizeof site->errors);
 	site->content = content_open(cfg->content_db, err, sizeof err);
 	if (!site->content) {
@@ -21,8 +23,19 @@ bool site_open(struct site *site, const struct config *cfg, const char *allow)
 	return true;
 }
 
+/* Looking for a new build costs a stat() of the database's path on every
+ * request; ten times a second is soon enough for a person who just rebuilt
+ * the content, and spares the request path under load. */
+#define REFRESH_CHECK_NS 100000000LL
+
 bool site_refresh(struct site *site)
 {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+	if (site->checked_ns && now_ns - site->checked_ns < REFRESH_CHECK_NS)
+		return false;
+	site->checked_ns = now_ns;
 	if (!content_stale(site->content))
 		return false;
 	char err[512];

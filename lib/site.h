@@ -30,13 +30,15 @@ struct site_error_page {
 struct site {
 	const struct config *cfg;
 	struct content *content;
-	unsigned generation; /* goes up each time a new build is loaded */
-	const char *allow;   /* the methods this program answers, for 405's Allow */
+	unsigned generation;  /* goes up each time a new build is loaded */
+	long long checked_ns; /* CLOCK_MONOTONIC of the last look for a new build */
+	const char *allow;    /* the methods this program answers, for 405's Allow */
 	struct site_error_page errors[SITE_ERROR_PAGES];
 };
 
 bool site_open(struct site *site, const struct config *cfg, const char *allow);
-/* Loads a new content build if one appeared; returns true if it did. */
+/* Loads a new content build if one appeared (looking at most every 100 ms);
+ * returns true if it did. */
 bool site_refresh(struct site *site);
 void site_close(struct site *site);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -425,9 +426,19 @@ static void a_new_build_changes_the_kept_page(void **state)
 	get_error(&kept, 403, forbidden_title, forbidden_message, false);
 	assert_same(&fresh, &kept);
 
-	/* Put the real template back for the tests that follow. */
+	/* Put the real template back for the tests that follow. A look for a
+	 * new build happens at most every 100 ms: just after one, the rebuild
+	 * is not seen yet; once that time has passed, it is. */
 	write_whole(template_path, original);
 	assert_int_equal(build(), 0);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	site.checked_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+	assert_false(site_refresh(&site));
+	assert_int_equal(site.generation, generation + 1);
+	site.checked_ns -= 200000000LL;
+	assert_true(site_refresh(&site));
+	assert_int_equal(site.generation, generation + 2);
 	free(changed);
 	free(original);
 	free_sent(&old);
