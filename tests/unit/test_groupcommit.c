@@ -21,6 +21,7 @@
 
 #include "groupcommit.h"
 #include "store.h"
+#include "tempdir.h"
 
 /* A child that is still alive after this long is stuck: alarm() ends it so
  * that a bug shows as a failed test, never as a hung run. */
@@ -37,22 +38,13 @@ struct fixture {
 	int npids;
 };
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
 	f->lock_fd = -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_groupcommit.XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (!tempdir_make(f->dir, sizeof f->dir, "test_groupcommit")) {
 		free(f);
 		return -1;
 	}
@@ -83,7 +75,7 @@ static int teardown(void **state)
 	if (f->lock_fd >= 0)
 		close(f->lock_fd);
 	group_commit_free(f->g);
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tempdir_remove(f->dir);
 	free(f);
 	return 0;
 }

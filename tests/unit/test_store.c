@@ -17,27 +17,19 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "tempdir.h"
 
 struct fixture {
 	char dir[64];
 	char db[128];
 };
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_store.XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (!tempdir_make(f->dir, sizeof f->dir, "test_store")) {
 		free(f);
 		return -1;
 	}
@@ -49,9 +41,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	/* A test that made the directory read-only must not stop the cleanup. */
-	chmod(f->dir, 0700);
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tempdir_remove(f->dir);
 	free(f);
 	return 0;
 }
