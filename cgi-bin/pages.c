@@ -10,13 +10,11 @@
 #include <string.h>
 
 #include "config.h"
-#include "form.h"
 #include "html.h"
 #include "log.h"
 #include "program.h"
 #include "server.h"
 #include "site.h"
-#include "validate.h"
 
 #define MAX_CACHED 128
 #define MAX_LISTED 256
@@ -145,33 +143,6 @@ static void add_hit(void *arg, const struct content_hit *hit)
 	    !tpl_set_html(item, "snippet", snippet.data))
 		results->failed = true;
 	buf_free(&snippet);
-}
-
-/* The visitor's search words, or NULL when there is no usable search. Any
- * malformed query is treated as no match rather than an error. */
-static char *search_words(const char *query, bool *searched)
-{
-	*searched = false;
-	size_t len = strlen(query);
-	if (len == 0)
-		return NULL;
-	if (len > (size_t)cfg.max_query)
-		len = (size_t)cfg.max_query;
-	struct form form;
-	if (form_decode(query, len, 16, &form) != FORM_OK) {
-		*searched = true;
-		return strdup("");
-	}
-	const struct form_field *q = form_find(&form, "q");
-	char *words = NULL;
-	if (q) {
-		*searched = true;
-		bool usable =
-		    utf8_valid(q->value, q->value_len) && !memchr(q->value, '\0', q->value_len);
-		words = strdup(usable ? q->value : "");
-	}
-	form_free(&form);
-	return words;
 }
 
 static bool render_search(struct tpl_scope *scope, const char *words)
@@ -328,7 +299,9 @@ static void handle(struct request *req, void *arg)
 		return;
 	}
 	bool searched = false;
-	char *words = strcmp(req->path, "/faq") == 0 ? search_words(req->query, &searched) : NULL;
+	char *words = strcmp(req->path, "/faq") == 0
+	                  ? content_search_words(req->query, (size_t)cfg.max_query, &searched)
+	                  : NULL;
 	if (!searched) {
 		const struct cached_page *hit = cached(req->path);
 		if (hit) {

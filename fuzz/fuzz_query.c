@@ -1,6 +1,6 @@
 /*
- * A query string, as pages.fcgi reads /faq?q=...: decoded as a form with the
- * same limits, the search words checked, turned into an FTS5 MATCH
+ * A query string, as pages.fcgi reads /faq?q=...: its search words taken by
+ * content_search_words with the default limit, turned into an FTS5 MATCH
  * expression and run against an FTS5 table made exactly as
  * tools/build-content makes the FAQ index.
  *
@@ -15,14 +15,12 @@
 
 #include "buf.h"
 #include "content.h"
-#include "form.h"
 #include "html.h"
 #include "validate.h"
 
 #include "fuzz.h"
 
-#define MAX_QUERY 1024      /* config.c's default max_query */
-#define MAX_QUERY_FIELDS 16 /* as cgi-bin/pages.c */
+#define MAX_QUERY 1024 /* config.c's default max_query */
 #define MAX_WORDS 8
 #define MAX_WORD_BYTES 64
 
@@ -47,28 +45,6 @@ static void open_index(void)
 	FUZZ_CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
 	FUZZ_CHECK(sqlite3_exec(db, schema, NULL, NULL, NULL) == SQLITE_OK);
 	FUZZ_CHECK(sqlite3_prepare_v2(db, search_sql, -1, &search, NULL) == SQLITE_OK);
-}
-
-/* pages.c's search_words: NULL when there is no search, "" when nothing usable. */
-static char *search_words(const char *query, size_t len)
-{
-	if (len == 0)
-		return NULL;
-	if (len > MAX_QUERY)
-		len = MAX_QUERY;
-	struct form form;
-	if (form_decode(query, len, MAX_QUERY_FIELDS, &form) != FORM_OK)
-		return strdup("");
-	const struct form_field *q = form_find(&form, "q");
-	char *words = NULL;
-	if (q) {
-		bool usable =
-		    utf8_valid(q->value, q->value_len) && !memchr(q->value, '\0', q->value_len);
-		words = strdup(usable ? q->value : "");
-		FUZZ_CHECK(words != NULL);
-	}
-	form_free(&form);
-	return words;
 }
 
 static bool is_word_byte(unsigned char c)
@@ -128,7 +104,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(query != NULL);
 	memcpy(query, data, size);
 	query[size] = '\0';
-	char *words = search_words(query, strlen(query));
+	bool searched;
+	char *words = content_search_words(query, MAX_QUERY, &searched);
+	FUZZ_CHECK(searched || !words);
 	if (words) {
 		struct buf expression;
 		buf_init(&expression, 4096);

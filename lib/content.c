@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "form.h"
 #include "log.h"
+#include "validate.h"
 
 #define MAX_PAGES 1024
 #define MAX_TEMPLATES 128
@@ -261,6 +263,34 @@ const char *content_template(const struct content *c, const char *name, size_t *
 			return c->templates[i].source;
 		}
 	return NULL;
+}
+
+/* More fields than a search form has are not a search. */
+#define SEARCH_QUERY_FIELDS 16
+
+char *content_search_words(const char *query, size_t max_query, bool *searched)
+{
+	*searched = false;
+	size_t len = strlen(query);
+	if (len == 0)
+		return NULL;
+	if (len > max_query)
+		len = max_query;
+	struct form form;
+	if (form_decode(query, len, SEARCH_QUERY_FIELDS, &form) != FORM_OK) {
+		*searched = true;
+		return strdup("");
+	}
+	const struct form_field *q = form_find(&form, "q");
+	char *words = NULL;
+	if (q) {
+		*searched = true;
+		bool usable =
+		    utf8_valid(q->value, q->value_len) && !memchr(q->value, '\0', q->value_len);
+		words = strdup(usable ? q->value : "");
+	}
+	form_free(&form);
+	return words;
 }
 
 static bool is_word_byte(unsigned char ch)

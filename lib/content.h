@@ -53,6 +53,13 @@ struct content_hit {
 int content_search(struct content *c, const char *query, size_t max_hits,
                    void (*fn)(void *arg, const struct content_hit *hit), void *arg);
 
+/* The search words of a /faq query string (the `q` field, decoded from at
+ * most max_query bytes). NULL when the query asks for no search; "" when it
+ * does but holds nothing usable (bad encoding, invalid UTF-8, a NUL): a
+ * malformed query is no match, never an error. *searched says whether the
+ * visitor searched at all. Free the result. */
+char *content_search_words(const char *query, size_t max_query, bool *searched);
+
 /* Turns a search text into an FTS5 MATCH expression: at most 8 words of
  * letters and digits (UTF-8 kept), each quoted as a prefix, joined by OR.
  * Returns false (nothing to search for) when there are no words. */

@@ -243,6 +243,38 @@ static void a_missing_database_is_explained(void **state)
 	assert_non_null(strstr(err, "build-content"));
 }
 
+/* What pages.fcgi searches for, from the query string it was given. */
+static void search_words_come_from_the_q_field(void **state)
+{
+	(void)state;
+	struct {
+		const char *query;
+		size_t max_query;
+		const char *expect; /* NULL: no search */
+		bool searched;
+	} cases[] = {
+	    {"", 1024, NULL, false},
+	    {"page=2", 1024, NULL, false},
+	    {"q=how+long%3F", 1024, "how long?", true},
+	    {"x=1&q=%C3%A9t%C3%A9", 1024, "\xc3\xa9t\xc3\xa9", true},
+	    {"q=", 1024, "", true},
+	    {"q=%zz", 1024, "", true},      /* bad encoding: no match, not an error */
+	    {"q=%ff", 1024, "", true},      /* not UTF-8 */
+	    {"q=a%00b", 1024, "", true},    /* a NUL */
+	    {"q=abcdefgh", 5, "abc", true}, /* only max_query bytes are read */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bool searched = !cases[i].searched;
+		char *words = content_search_words(cases[i].query, cases[i].max_query, &searched);
+		if (cases[i].expect)
+			assert_string_equal(words, cases[i].expect);
+		else
+			assert_null(words);
+		assert_int_equal(searched, cases[i].searched);
+		free(words);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +282,7 @@ int main(void)
 	    cmocka_unit_test(raw_html_in_markdown_never_reaches_the_page),
 	    cmocka_unit_test(bad_headers_are_refused_with_a_line_number),
 	    cmocka_unit_test(faq_and_video_need_no_path),
+	    cmocka_unit_test(search_words_come_from_the_q_field),
 	    cmocka_unit_test(match_expressions_quote_every_word),
 	    cmocka_unit_test(long_words_are_cut_on_a_character_boundary),
 	    cmocka_unit_test(the_built_database_reads_back),
