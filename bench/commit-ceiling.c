@@ -1,8 +1,8 @@
 /*
  * commit-ceiling: the machine's durable-commit ceiling for `make bench`.
  *
- * One process, one connection, a loop of single-row transactions into a
- * table shaped like the enquiry store's, with the store's settings (WAL,
+ * One process, one connection, a loop of single-row transactions into the
+ * enquiry store's own table (made by store_open), with the store's settings (WAL,
  * synchronous=FULL, secure_delete), each row carrying a blob as large as a
  * sealed enquiry. Every commit returns only after fsync, so the rate is what
  * this disk and kernel allow for durable commits one after another.
@@ -30,20 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared.h"
+#include "store.h"
+
 #define MAX_SAMPLES 1000000
 #define MAX_PROCESSES 16
 #define MAX_ROW_BYTES (1024 * 1024)
-
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS enquiries ("
-    " id INTEGER PRIMARY KEY,"
-    " ref TEXT NOT NULL UNIQUE,"
-    " kind TEXT NOT NULL CHECK (kind IN ('contact', 'start')),"
-    " received_day TEXT NOT NULL,"
-    " key_id TEXT NOT NULL,"
-    " sealed BLOB NOT NULL,"
-    " status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'handled')));"
-    "CREATE INDEX IF NOT EXISTS enquiries_received_day ON enquiries (received_day);";
 
 static double now_seconds(void)
 {
@@ -68,19 +60,10 @@ static bool run_sql(sqlite3 *db, const char *sql)
 	return false;
 }
 
-/* A reference like the store's: 8 letters and digits, "XXXX-XXXX". */
-static void make_ref(char out[10])
-{
-	static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-	for (int i = 0; i < 9; i++)
-		out[i] = i == 4 ? '-' : alphabet[randombytes_uniform(sizeof alphabet - 1)];
-	out[9] = '\0';
-}
-
 static bool insert_one(sqlite3 *db, sqlite3_stmt *insert, const unsigned char *blob, int len)
 {
-	char ref[10];
-	make_ref(ref);
+	char ref[16];
+	store_new_ref(ref);
 	if (!run_sql(db, "BEGIN IMMEDIATE"))
 		return false;
 	int rc = SQLITE_ERROR;
@@ -110,7 +93,6 @@ static bool open_db(const char *path, sqlite3 **db, sqlite3_stmt **insert)
 	if (sqlite3_busy_timeout(*db, 5000) != SQLITE_OK ||
 	    !run_sql(*db, "PRAGMA journal_mode = WAL") ||
 	    !run_sql(*db, "PRAGMA secure_delete = ON; PRAGMA synchronous = FULL") ||
-	    !run_sql(*db, schema) ||
 	    sqlite3_prepare_v2(*db,
 	                       "INSERT INTO enquiries (ref, kind, received_day, key_id, sealed)"
 	                       " VALUES (?1, 'contact', date('now'), '0123456789abcdef', ?2)",
@@ -179,13 +161,23 @@ int main(int argc, char **argv)
 	/* Shared, so that each writer process can leave its samples for us. */
 	size_t per_process = MAX_SAMPLES / (size_t)processes;
 	size_t bytes = (size_t)processes * (per_process * sizeof(double) + sizeof(long));
-	void *shared = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!blob || shared == MAP_FAILED) {
+	void *shared = shared_map(bytes);
+	if (!blob || !shared) {
 		fprintf(stderr, "commit-ceiling: out of memory\n");
 		return 1;
 	}
 	long *counts = shared;
 	double *samples = (double *)(counts + processes);
+	/* The table exactly as the store makes it (schema and migrations), before
+	 * any writer starts. */
+	struct store *store = NULL;
+	if (store_open(argv[1], STORE_READ_WRITE, &store) != STORE_OK) {
+		fprintf(stderr, "commit-ceiling: cannot set up %s: %s\n", argv[1],
+		        store ? store_error(store) : "out of memory");
+		store_close(store);
+		return 1;
+	}
+	store_close(store);
 	/* Sealed bytes are indistinguishable from random ones. */
 	randombytes_buf(blob, (size_t)row_bytes);
 
