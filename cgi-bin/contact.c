@@ -359,17 +359,6 @@ static void handle_post(struct request *req, const struct form_spec *spec)
 	validation_free(&v);
 }
 
-static bool valid_ref(const char *ref)
-{
-	static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-	if (strlen(ref) != 9 || ref[4] != '-')
-		return false;
-	for (int i = 0; i < 9; i++)
-		if (i != 4 && !strchr(alphabet, ref[i]))
-			return false;
-	return true;
-}
-
 static void handle_thanks(struct request *req)
 {
 	struct form query;
@@ -378,7 +367,7 @@ static void handle_thanks(struct request *req)
 	               form_decode(req->query, strlen(req->query), 4, &query) == FORM_OK;
 	if (decoded) {
 		const struct form_field *field = form_find(&query, "ref");
-		if (field && valid_ref(field->value))
+		if (field && store_ref_valid(field->value))
 			ref = field->value;
 	}
 	struct buf page;

@@ -58,6 +58,11 @@ void store_close(struct store *s);
 /* Makes a reference: 8 characters from an alphabet without look-alikes
  * (no 0/O, 1/I/L), shown as "XXXX-XXXX". */
 void store_new_ref(char out[16]);
+/* Whether ref is exactly a reference as store_new_ref makes them. */
+bool store_ref_valid(const char *ref);
+/* A reference as a person may type it (any case, dash and spaces optional)
+ * into out as "XXXX-XXXX"; false when it cannot be one. */
+bool store_ref_parse(const char *typed, char out[16]);
 
 /* Commits one enquiry; returns only after the commit (fsync) returned.
  * Storing the very same sealed bytes under the same reference again is not

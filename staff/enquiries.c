@@ -49,8 +49,6 @@
 #define PURGE_DAYS_MAX 36500
 #define NOTIFIED_KEY "notified_up_to"
 
-static const char ref_alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-
 /* --- writing out --------------------------------------------------------- */
 
 static void put_safe_str(struct buf *out, const char *s)
@@ -916,27 +914,12 @@ static bool show_row(void *arg, const struct store_row *row)
 	return true;
 }
 
-/* What a person typed as a reference: any case, with or without the dash. */
+/* What a person typed as a reference: any case, with or without the dash;
+ * anything else is looked up as typed (and then not found). */
 static void normalise_ref(const char *typed, char *out, size_t len)
 {
-	char compact[9];
-	size_t n = 0;
-	bool ours = true;
-	for (const char *p = typed; *p && ours; p++) {
-		char c = *p;
-		if (c == '-' || c == ' ')
-			continue;
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		if (n == 8 || !strchr(ref_alphabet, c))
-			ours = false;
-		else
-			compact[n++] = c;
-	}
-	if (ours && n == 8)
-		snprintf(out, len, "%.4s-%.4s", compact, compact + 4);
-	else
-		snprintf(out, len, "%s", typed);
+	char ref[16];
+	snprintf(out, len, "%s", store_ref_parse(typed, ref) ? ref : typed);
 }
 
 static int cmd_show(struct context *ctx)

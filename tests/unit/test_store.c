@@ -910,6 +910,42 @@ static void test_new_ref_format(void **state)
 			assert_string_not_equal(refs[i], refs[j]);
 }
 
+static void test_references_are_checked_and_read_as_typed(void **state)
+{
+	(void)state;
+	char made[16];
+	store_new_ref(made);
+	assert_true(store_ref_valid(made));
+	assert_true(store_ref_valid("K7M4-QX9A"));
+	const char *not_refs[] = {"",          "K7M4QX9A",  "K7M4-QX9",  "K7M4-QX9AB", "k7m4-qx9a",
+	                          "K7M0-QX9A", "K7MO-QX9A", "K7M1-QX9A", "K7ML-QX9A",  "K7M4_QX9A"};
+	for (size_t i = 0; i < sizeof not_refs / sizeof not_refs[0]; i++)
+		assert_false(store_ref_valid(not_refs[i]));
+
+	struct {
+		const char *typed, *expect; /* expect NULL: not a reference */
+	} cases[] = {
+	    {"K7M4-QX9A", "K7M4-QX9A"},
+	    {"k7m4qx9a", "K7M4-QX9A"},
+	    {" k7m4 - qx9a ", "K7M4-QX9A"},
+	    {"K7M4-QX9", NULL},
+	    {"K7M4-QX9AB", NULL},
+	    {"K7M0-QX9A", NULL},
+	    {"", NULL},
+	    {"K7M4-QX9A!", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[16] = "unchanged";
+		bool parsed = store_ref_parse(cases[i].typed, out);
+		if (cases[i].expect) {
+			assert_true(parsed);
+			assert_string_equal(out, cases[i].expect);
+		} else {
+			assert_false(parsed);
+		}
+	}
+}
+
 /* 256 is not a multiple of 31: a reference drawn as byte % 31 would pick
  * the first 8 characters 9/8 as often as the rest. Over 400,000 characters
  * each should be within 5% of its fair share (the bias would be +9%; chance
@@ -940,6 +976,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
 	    cmocka_unit_test(test_new_ref_is_fair),
+	    cmocka_unit_test(test_references_are_checked_and_read_as_typed),
 	    cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrates_an_empty_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read_only_refuses_an_older_layout, setup,
