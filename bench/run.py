@@ -37,7 +37,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import struct
@@ -53,6 +52,8 @@ BENCH = os.path.join(ROOT, "bench")
 BIN = os.path.join(ROOT, "build", "bench")
 RESULTS = os.path.join(BENCH, "results")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import harness  # noqa: E402  (its FastCGI client and /proc helpers)
 import stack as stack_module  # noqa: E402
 
 PAGE = "/therapies/dynamic-interpersonal-therapy"
@@ -93,22 +94,6 @@ def write(path, data, mode=0o644):
     with open(path, "wb" if isinstance(data, bytes) else "w") as f:
         f.write(data)
     os.chmod(path, mode)
-
-
-def children(parent):
-    """Live children of a process, from /proc."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent and fields[0] != "Z":
-            found.append(int(entry))
-    return sorted(found)
 
 
 def rss_kib(pid):
@@ -249,58 +234,21 @@ def machine(state):
     }
 
 
-# --- a FastCGI client, to capture exactly what a program sends ----------------
-def _fcgi_record(kind, content):
-    out = b""
-    while True:
-        chunk, content = content[:65535], content[65535:]
-        out += struct.pack(">BBHHBx", 1, kind, 1, len(chunk), 0) + chunk
-        if not content:
-            return out
-
-
-def _fcgi_params(params):
-    data = b""
-    for name, value in params.items():
-        name, value = name.encode(), value.encode()
-        for length in (len(name), len(value)):
-            data += struct.pack(">B", length) if length < 128 else struct.pack(
-                ">I", length | 0x80000000)
-        data += name + value
-    return data
-
-
+# --- capturing exactly what a program sends -----------------------------------
 def fcgi_capture(sock_path, method, uri, body=b"", port=80):
-    """The CGI header block and body a program writes for one request."""
+    """The CGI header block and body a program writes for one request, with
+    the parameters nginx's fastcgi_params would give it."""
     path, _, query = uri.partition("?")
-    params = {"REQUEST_METHOD": method, "REQUEST_URI": uri, "DOCUMENT_URI": path,
-              "SCRIPT_NAME": path, "QUERY_STRING": query, "CONTENT_LENGTH": str(len(body)),
-              "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1",
-              "REMOTE_ADDR": "127.0.0.1", "SERVER_NAME": "localhost",
-              "SERVER_PORT": str(port), "HTTP_HOST": "127.0.0.1:%d" % port}
-    if body:
-        params["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(20)
-        s.connect(sock_path)
-        s.sendall(struct.pack(">BBHHBx", 1, 1, 1, 8, 0) + struct.pack(">HB5x", 1, 0) +
-                  _fcgi_record(4, _fcgi_params(params)) + _fcgi_record(4, b"") +
-                  (_fcgi_record(5, body) if body else b"") + _fcgi_record(5, b""))
-        stdout, buffer = b"", b""
-        while True:
-            data = s.recv(65536)
-            if not data:
-                raise RuntimeError("%s closed before the end of the response" % sock_path)
-            buffer += data
-            while len(buffer) >= 8:
-                _, kind, _, length, padding = struct.unpack(">BBHHB", buffer[:7])
-                if len(buffer) < 8 + length + padding:
-                    break
-                content, buffer = buffer[8:8 + length], buffer[8 + length + padding:]
-                if kind == 6:
-                    stdout += content
-                elif kind == 3:
-                    return stdout
+    req = harness.FastCGIRequest(
+        sock_path, method, uri, body,
+        "application/x-www-form-urlencoded" if body else None,
+        extra={"DOCUMENT_URI": path, "SCRIPT_NAME": path, "QUERY_STRING": query,
+               "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1",
+               "REMOTE_ADDR": "127.0.0.1", "SERVER_NAME": "localhost",
+               "SERVER_PORT": str(port), "HTTP_HOST": "127.0.0.1:%d" % port})
+    req.send_body(body)
+    req.finish_body()
+    return req.response()
 
 
 def cgi_status(response):
@@ -488,7 +436,7 @@ class Bench:
     # -- measuring ---------------------------------------------------------------
     def workers(self, program):
         proc = self.stack.procs.get(program)
-        return children(proc.pid) if proc else []
+        return harness.worker_pids(proc.pid) if proc else []
 
     def snapshot(self, program):
         pids = self.workers(program)

@@ -193,7 +193,8 @@ def _fcgi_params(params):
 class FastCGIRequest:
     """One FastCGI request sent in parts, straight to a program's socket."""
 
-    def __init__(self, socket_path, method, uri, body=b"", content_type=None):
+    def __init__(self, socket_path, method, uri, body=b"", content_type=None, extra=None):
+        """extra: more CGI parameters, or other values for the ones set here."""
         import socket
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(20)
@@ -203,6 +204,7 @@ class FastCGIRequest:
                   "HTTP_HOST": "127.0.0.1"}
         if content_type:
             params["CONTENT_TYPE"] = content_type
+        params.update(extra or {})
         self.body = body
         self.sock.sendall(struct.pack(">BBHHBx", 1, 1, 1, 8, 0) + struct.pack(">HB5x", 1, 0) +
                           _fcgi_record(4, 1, _fcgi_params(params)) + _fcgi_record(4, 1, b""))

@@ -3,40 +3,17 @@ import os
 import signal
 import time
 
-from harness import FastCGIRequest, assert_equal, assert_in
-
-
-def children_of(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid and fields[0] != "Z":
-                    found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return sorted(found)
-
-
-def wait_until(predicate, seconds=10):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+from harness import FastCGIRequest, assert_equal, assert_in, wait_until, worker_pids
 
 
 def test_a_killed_worker_is_replaced(ctx):
     for name, path in (("pages", "/team?kill=1"), ("contact", "/contact")):
         parent = ctx.stack.procs[name].pid
-        assert wait_until(lambda: len(children_of(parent)) == ctx.stack.workers), "workers up"
-        before = children_of(parent)
+        assert wait_until(lambda: len(worker_pids(parent)) == ctx.stack.workers), "workers up"
+        before = worker_pids(parent)
         os.kill(before[0], signal.SIGKILL)
-        assert wait_until(lambda: len(children_of(parent)) == ctx.stack.workers
-                          and before[0] not in children_of(parent)), "replaced " + name
+        assert wait_until(lambda: len(worker_pids(parent)) == ctx.stack.workers
+                          and before[0] not in worker_pids(parent)), "replaced " + name
         for _ in range(6):
             assert_equal(ctx.get(path).status, 200, "after the kill: " + name)
 
