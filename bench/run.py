@@ -96,17 +96,6 @@ def write(path, data, mode=0o644):
     os.chmod(path, mode)
 
 
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 def cpu_ticks(pid):
     """(user, system) clock ticks a process has used."""
     try:
@@ -441,7 +430,7 @@ class Bench:
     def snapshot(self, program):
         pids = self.workers(program)
         ticks = [cpu_ticks(p) for p in pids]
-        return {"pids": pids, "rss_kib": [rss_kib(p) for p in pids],
+        return {"pids": pids, "rss_kib": [harness.rss_kib(p) for p in pids],
                 "user_ticks": sum(t[0] for t in ticks), "system_ticks": sum(t[1] for t in ticks),
                 "runqueue_wait_ns": sum(runqueue_wait_ns(p) for p in pids)}
 

@@ -279,6 +279,18 @@ def worker_pids(parent):
     return sorted(found)
 
 
+def rss_kib(pid):
+    """A process's resident memory (VmRSS) in KiB, or None if it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def wait_until(predicate, seconds=10, step=0.02):
     deadline = time.time() + seconds
     while time.time() < deadline:

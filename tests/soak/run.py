@@ -212,20 +212,10 @@ class Load:
 
 
 # --- processes ---------------------------------------------------------------
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 def worker_rss(stack):
     """program -> {worker pid: VmRSS in KiB}"""
-    return {name: {pid: rss_kib(pid) for pid in harness.worker_pids(stack.procs[name].pid)}
+    return {name: {pid: harness.rss_kib(pid)
+                   for pid in harness.worker_pids(stack.procs[name].pid)}
             for name in ("pages", "contact")}
 
 
