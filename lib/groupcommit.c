@@ -40,8 +40,8 @@ struct slot {
 };
 
 /* A process that dies holding one of the mutexes leaves what they guard
- * whole: each change made under them is a single store, and a half-done
- * commit is taken over (take_over_from_dead_leader).
+ * usable: a slot's state is written after its other fields (set_state), and
+ * a half-done commit is taken over (take_over_from_dead_leader).
  *
  * Lives entirely in the shared mapping; the rows' sealed bytes follow the
  * slots, row_limit bytes each. */
@@ -61,8 +61,9 @@ struct group_commit *group_commit_new(unsigned slots, size_t row_limit)
 {
 	if (slots == 0 || slots > MAX_SLOTS || row_limit == 0 || row_limit > MAX_ROW_LIMIT)
 		return NULL;
-	while (slots > 2 && (size_t)slots * row_limit > MAX_MAPPED_BYTES)
-		slots--;
+	size_t fitting = MAX_MAPPED_BYTES / row_limit;
+	if (slots > fitting)
+		slots = fitting > 2 ? (unsigned)fitting : 2;
 	size_t header = sizeof(struct group_commit) + (size_t)slots * sizeof(struct slot);
 	size_t data_offset = (header + 63) & ~(size_t)63;
 	size_t bytes = data_offset + (size_t)slots * row_limit;
@@ -242,7 +243,8 @@ enum store_status group_commit_insert(struct group_commit *g, struct store *s,
 		err[0] = '\0';
 	if (!g || !fits(g, row) || !shared_mutex_lock(&g->lock))
 		return commit_alone(s, row, err, errlen);
-	struct slot *mine = claim_slot(g, getpid());
+	pid_t me = getpid();
+	struct slot *mine = claim_slot(g, me);
 	if (!mine) {
 		pthread_mutex_unlock(&g->lock);
 		return commit_alone(s, row, err, errlen);
@@ -254,7 +256,7 @@ enum store_status group_commit_insert(struct group_commit *g, struct store *s,
 	if (row->sealed_len)
 		memcpy(sealed_bytes(g, mine), row->sealed, row->sealed_len);
 	mine->sealed_len = row->sealed_len;
-	mine->owner = getpid();
+	mine->owner = me;
 	mine->status = STORE_FAILED;
 	mine->error[0] = '\0';
 	set_state(mine, SLOT_QUEUED);
