@@ -564,6 +564,14 @@ static enum store_status insert_one(struct store *s, sqlite3_stmt *st,
 	return fail_sqlite(s, "could not save the enquiry");
 }
 
+/* The transaction failed: so did every row in it (the error is recorded). */
+static enum store_status fail_rows(struct store_new_row *rows, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		rows[i].status = STORE_FAILED;
+	return STORE_FAILED;
+}
+
 enum store_status store_insert_many(struct store *s, struct store_new_row *rows, size_t count)
 {
 	/* A row that breaks the rules fails alone; the others go ahead. */
@@ -574,17 +582,12 @@ enum store_status store_insert_many(struct store *s, struct store_new_row *rows,
 	}
 	if (valid == 0)
 		return count ? STORE_FAILED : STORE_OK;
-	if (begin_write(s) != STORE_OK) {
-		for (size_t i = 0; i < count; i++)
-			rows[i].status = STORE_FAILED;
-		return STORE_FAILED;
-	}
+	if (begin_write(s) != STORE_OK)
+		return fail_rows(rows, count);
 	sqlite3_stmt *st = statement(s, ST_INSERT);
 	if (!st) {
 		rollback_write(s);
-		for (size_t i = 0; i < count; i++)
-			rows[i].status = STORE_FAILED;
-		return STORE_FAILED;
+		return fail_rows(rows, count);
 	}
 	for (size_t i = 0; i < count; i++) {
 		if (rows[i].status != STORE_OK)
@@ -592,16 +595,11 @@ enum store_status store_insert_many(struct store *s, struct store_new_row *rows,
 		rows[i].status = insert_one(s, st, &rows[i]);
 		if (rows[i].status == STORE_FAILED) {
 			rollback_write(s);
-			for (size_t j = 0; j < count; j++)
-				rows[j].status = STORE_FAILED;
-			return STORE_FAILED;
+			return fail_rows(rows, count);
 		}
 	}
-	if (commit_write(s, "could not save the enquiry", false) != STORE_OK) {
-		for (size_t i = 0; i < count; i++)
-			rows[i].status = STORE_FAILED;
-		return STORE_FAILED;
-	}
+	if (commit_write(s, "could not save the enquiry", false) != STORE_OK)
+		return fail_rows(rows, count);
 	return STORE_OK;
 }
 
