@@ -840,11 +840,9 @@ def merge_halves(first, second):
     row = dict(second)
     row["requests"] = n1 + n2
     row["rps"] = (n1 + n2) / seconds if seconds else 0
-    row["errors"] = {k: first["errors"].get(k, 0) + second["errors"].get(k, 0)
-                     for k in set(first["errors"]) | set(second["errors"])} \
-        if isinstance(first["errors"], dict) else first["errors"] + second["errors"]
-    row["statuses"] = {k: first["statuses"].get(k, 0) + second["statuses"].get(k, 0)
-                       for k in set(first["statuses"]) | set(second["statuses"])}
+    for counts in ("errors", "statuses"):
+        row[counts] = {k: first[counts].get(k, 0) + second[counts].get(k, 0)
+                       for k in set(first[counts]) | set(second[counts])}
     for key in ("p50_ms", "p90_ms"):
         row[key] = (first[key] * n1 + second[key] * n2) / (n1 + n2) if n1 + n2 else 0
     for key in ("p99_ms", "max_ms", "other_cpu_share"):
