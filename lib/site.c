@@ -147,24 +147,28 @@ static struct site_error_page *error_page_slot(struct site *site, int status, co
 	return free_slot;
 }
 
-static void keep_error_page(struct site *site, struct site_error_page *slot, int status,
+/* Keeps the rendered page in slot, taking over its storage; false (the page
+ * left as it was) when memory is short: it is rendered again next time. */
+static bool keep_error_page(struct site *site, struct site_error_page *slot, int status,
                             const char *title, const char *message, bool phone_hint,
-                            const struct buf *page)
+                            struct buf *page)
 {
 	slot->title = strdup(title);
 	slot->message = strdup(message);
-	slot->html = malloc(page->len + 1);
-	if (!slot->title || !slot->message || !slot->html) {
-		forget_error_page(slot); /* out of memory: render it next time */
-		return;
+	if (!slot->title || !slot->message) {
+		forget_error_page(slot);
+		return false;
 	}
-	if (page->len)
-		memcpy(slot->html, page->data, page->len);
-	slot->html[page->len] = '\0';
 	slot->len = page->len;
+	slot->html = buf_take(page);
+	if (!slot->html) {
+		forget_error_page(slot);
+		return false;
+	}
 	slot->status = status;
 	slot->phone_hint = phone_hint;
 	slot->generation = site->generation;
+	return true;
 }
 
 void site_send_error(struct site *site, struct request *req, int status, const char *title,
@@ -191,8 +195,10 @@ void site_send_error(struct site *site, struct request *req, int status, const c
 	          tpl_set_flag(scope, "phone_hint", phone_hint) &&
 	          site_render(site, "error", scope, &page);
 	tpl_scope_free(scope);
-	if (ok && slot)
-		keep_error_page(site, slot, status, title, message, phone_hint, &page);
+	if (ok && slot && keep_error_page(site, slot, status, title, message, phone_hint, &page)) {
+		response_send(req, &res, slot->html, slot->len);
+		return;
+	}
 	if (!ok) {
 		/* The templates themselves are broken: still say something true. */
 		buf_reset(&page);
