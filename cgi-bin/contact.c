@@ -91,7 +91,7 @@ static void send_form(struct request *req, int status, const struct form_spec *s
                       const struct form_view *view)
 {
 	char token[TOKEN_TEXT_MAX];
-	token_make(token_key, spec->kind, time(NULL), token);
+	token_make(token_key, spec->kind, token_now(), token);
 	struct buf page;
 	buf_init(&page, PAGE_LIMIT);
 	struct tpl_scope *scope = site_scope(&site, spec->title, NULL, spec->section);
@@ -296,7 +296,7 @@ static void handle_post(struct request *req, const struct form_spec *spec)
 	const struct form_field *token_field = form_find(&form, FORM_TOKEN_FIELD);
 	const struct form_field *honeypot = form_find(&form, FORM_HONEYPOT_FIELD);
 	enum token_status token =
-	    token_check(token_key, spec->kind, token_field ? token_field->value : "", time(NULL),
+	    token_check(token_key, spec->kind, token_field ? token_field->value : "", token_now(),
 	                cfg.token_min_age, cfg.token_max_age);
 	bool honeypot_filled = honeypot && honeypot->value_len > 0;
 	form_free(&form);

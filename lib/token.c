@@ -54,6 +54,13 @@ static uint64_t get_be64(const unsigned char in[8])
 	return v;
 }
 
+time_t token_now(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec;
+}
+
 void token_make(const unsigned char key[TOKEN_KEY_BYTES], const char *form_kind, time_t now,
                 char out[TOKEN_TEXT_MAX])
 {

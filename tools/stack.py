@@ -114,11 +114,11 @@ def apache_modules(names):
 
 
 def shipped_apache(name, state):
-    """A shipped Apache file with only its paths pointed at this checkout."""
+    """A shipped Apache file with only its paths pointed at the state folder."""
     with open(os.path.join(ROOT, "deploy", "apache", name)) as f:
         text = f.read()
     for old, new in (
-        ("/usr/local/share/clinic/htdocs", os.path.join(ROOT, "htdocs")),
+        ("/usr/local/share/clinic/htdocs", os.path.join(state, "htdocs")),
         ("/usr/local/share/clinic/apache", os.path.join(state, "apache")),
         ("/run/clinic", os.path.join(state, "run")),
         ("/var/log/apache2", os.path.join(state, "log")),
@@ -129,11 +129,11 @@ def shipped_apache(name, state):
 
 
 def shipped(name, state):
-    """A shipped nginx file with only its paths pointed at this checkout."""
+    """A shipped nginx file with only its paths pointed at the state folder."""
     with open(os.path.join(ROOT, "deploy", "nginx", name)) as f:
         text = f.read()
     for old, new in (
-        ("/usr/local/share/clinic/htdocs", os.path.join(ROOT, "htdocs")),
+        ("/usr/local/share/clinic/htdocs", os.path.join(state, "htdocs")),
         ("/usr/local/share/clinic/nginx", os.path.join(state, "nginx")),
         ("/var/cache/nginx/clinic", os.path.join(state, "nginx", "cache")),
         ("/run/clinic", os.path.join(state, "run")),
@@ -141,6 +141,17 @@ def shipped(name, state):
     ):
         text = text.replace(old, new)
     return text
+
+
+def closed_ancestor(path):
+    """The first folder above path that other users may not pass through, or None."""
+    parent = os.path.dirname(os.path.abspath(path))
+    while True:
+        if not os.stat(parent).st_mode & 0o001:
+            return parent
+        if parent == os.path.dirname(parent):
+            return None
+        parent = os.path.dirname(parent)
 
 
 def free_port():
@@ -207,6 +218,7 @@ class Stack:
             fd = os.open(self.path("token.key"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32) + "\n")
+        self.copy_htdocs()
         self.build_content()
         self.make_staff_key()
         for name in ("clinic-http.conf", "clinic-locations.conf", "clinic-headers.conf"):
@@ -227,6 +239,11 @@ class Stack:
         # must reach the sockets (mode 0666) through these folders.
         user = ""
         if os.geteuid() == 0:
+            closed = closed_ancestor(self.state)
+            if closed:
+                raise RuntimeError("Apache runs as www-data, which cannot enter %s (mode %o): "
+                                   "choose a state folder outside it" % (
+                                       closed, os.stat(closed).st_mode & 0o777))
             user = "User www-data\nGroup www-data"
             os.chmod(self.state, 0o711)
             os.chmod(self.path("run"), 0o711)
@@ -235,6 +252,14 @@ class Stack:
         with open(self.path("apache", "httpd.conf"), "w") as f:
             f.write(APACHE_CONF.format(state=self.state, port=self.port, user=user,
                                        modules=apache_modules(APACHE_MODULE_NAMES)))
+
+    def copy_htdocs(self):
+        """The web servers serve a copy of htdocs/ in the state folder, never
+        the checkout: Apache runs as www-data, which may not be allowed into
+        the checkout at all (a clone in root's home or a `mktemp -d`)."""
+        target = self.path("htdocs")
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(os.path.join(ROOT, "htdocs"), target)
 
     @property
     def access_log(self):
@@ -333,7 +358,12 @@ def main():
     parser.add_argument("--state", default=os.path.join(ROOT, "var"))
     parser.add_argument("--web-server", choices=["nginx", "apache"], default=None)
     args = parser.parse_args()
-    stack = Stack(args.state, args.port, web_server=args.web_server)
+    web_server = args.web_server or WEB_SERVER
+    if web_server == "apache" and os.geteuid() == 0 and closed_ancestor(args.state):
+        # www-data could not reach var/ in this checkout: keep the state where it can.
+        args.state = os.path.join("/var/tmp", "clinic-run-%d" % args.port)
+        os.makedirs(args.state, mode=0o711, exist_ok=True)
+    stack = Stack(args.state, args.port, web_server=web_server)
     stack.setup()
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))

@@ -17,8 +17,8 @@ import subprocess
 import tempfile
 import urllib.parse
 
-from harness import (ROOT, FastCGIRequest, assert_equal, assert_in, assert_not_in, stack_module,
-                     wait_until, worker_pids)
+from harness import (ROOT, Context, FastCGIRequest, assert_equal, assert_in, assert_not_in,
+                     destroy_stack, new_stack, stack_module, wait_until, worker_pids)
 
 STACK_OPTIONS = {"rate_limit_posts": 1000}
 HOST = "clinic.example"
@@ -42,13 +42,14 @@ def make_cert(folder):
 
 
 def substitute(text, state, folder, p80, p443):
-    """Only paths and ports: what the shipped files name, pointed at this test."""
+    """Only paths and ports: what the shipped files name, pointed at this test
+    (never into the checkout, which the web server's user may not enter)."""
     cert_dir = "/etc/letsencrypt/live/" + HOST
     for old, new in (
-        ("/usr/local/share/clinic/htdocs", os.path.join(ROOT, "htdocs")),
+        ("/usr/local/share/clinic/htdocs", os.path.join(state, "htdocs")),
         ("/usr/local/share/clinic/nginx", folder),
         ("/usr/local/share/clinic/apache", folder),
-        ("/usr/local/libexec/clinic", os.path.join(ROOT, "cgi-bin")),
+        ("/usr/local/libexec/clinic", os.path.join(folder, "libexec")),
         # nginx makes the last folder itself; its parent is in clinic.tmpfiles.
         ("/var/cache/nginx", os.path.join(folder, "cache")),
         ("/var/cache/apache2/mod_cache_disk", os.path.join(folder, "cache")),
@@ -245,6 +246,11 @@ def fcgid_config(stack, folder):
         f.write(text)
     for name in ("content.db", "staff.pub", "token.key"):
         shutil.copy(stack.path(name), os.path.join(folder, name))
+    # The programs mod_fcgid starts (as www-data, from outside the checkout).
+    os.makedirs(os.path.join(folder, "libexec"))
+    for program in ("pages.fcgi", "contact.fcgi"):
+        shutil.copy(os.path.join(stack_module.BIN_DIR, "cgi-bin", program),
+                    os.path.join(folder, "libexec", program))
     os.makedirs(os.path.join(folder, "ipc"))
     if os.geteuid() == 0:
         for entry in os.listdir(folder):
@@ -318,6 +324,30 @@ def test_the_mod_fcgid_alternative_starts_the_programs_itself(ctx):
         stop(proc)
     assert wait_until(lambda: not programs_started_from(config), 15), (
         "the programs stopped with Apache: %r" % programs_started_from(config))
+
+
+# --- wherever the checkout is -------------------------------------------------------
+def test_a_checkout_the_web_server_cannot_enter_serves_all_the_same(ctx):
+    """A clone in root's home or a `mktemp -d` is mode 0700: Apache's www-data
+    may not enter it. The stacks serve from their state folder instead."""
+    mode = os.stat(ROOT).st_mode & 0o7777
+    os.chmod(ROOT, 0o700)
+    try:
+        other = new_stack(web_server=ctx.stack.web_server)
+        try:
+            for conf in glob.glob(other.path("nginx", "*.conf")) + glob.glob(
+                    other.path("apache", "*.conf")):
+                with open(conf) as f:
+                    assert_not_in(ROOT + "/", f.read(), conf + " names the checkout")
+            c = Context(other)
+            assert_equal(c.get("/static/style.css").status, 200, "a static file")
+            assert_equal(c.get("/static/nothing.css").status, 404, "a missing static file")
+            assert_equal(c.get("/faq?q=sessions").status, 200, "a search")
+            assert_equal(c.post("/contact", c.form("contact")).status, 303, "a post")
+        finally:
+            destroy_stack(other)
+    finally:
+        os.chmod(ROOT, mode)
 
 
 # --- systemd ---------------------------------------------------------------------

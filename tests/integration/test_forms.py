@@ -150,6 +150,8 @@ def token_issued(ctx, kind, token):
 
 
 def wait_until_usable(issued, min_age=3):
+    """Until the clock says the token is min_age seconds old: contact.fcgi reads
+    the same precise clock (token_now), so it agrees once this returns."""
     while int(time.time()) < issued + min_age:
         time.sleep(0.05)
 
