@@ -13,7 +13,7 @@
  *         command that reads an enquiry pays once) and prints {"unlock_ms": ...};
  *     seed open DB KEYRING PASSPHRASE_FILE
  *         the floor for reading every enquiry: unlocks, then opens and decodes
- *         each row (seal_open + envelope_decode) and writes nothing out; prints
+ *         each row (unseal_message + envelope_decode) and writes nothing out; prints
  *         {"rows": N, "unlock_ms": ..., "open_ms": ...}.
  */
 #include <errno.h>
@@ -27,6 +27,7 @@
 #include "envelope.h"
 #include "keyring.h"
 #include "seal.h"
+#include "unseal.h"
 #include "store.h"
 
 #define MAX_COUNT 1000000
@@ -74,7 +75,7 @@ static int make_keys(const char *keyring_path, const char *public_path, const ch
 	seal_key_id(pk.pk, pk.key_id);
 	keyring_free(&kr);
 	char err[512];
-	if (!seal_public_key_save(public_path, &pk, err, sizeof err)) {
+	if (!keyring_write_public_key(public_path, &pk, err, sizeof err)) {
 		fprintf(stderr, "seed: %s\n", err);
 		return 1;
 	}
@@ -208,7 +209,7 @@ static bool open_row(void *arg, const struct store_row *row)
 	buf_init(&plain, 2 * 1024 * 1024);
 	struct envelope e;
 	char err[256];
-	bool opened = key && seal_open(key->pk, key->sk, row->sealed, row->sealed_len, &plain);
+	bool opened = key && unseal_message(key->pk, key->sk, row->sealed, row->sealed_len, &plain);
 	bool ok = opened && envelope_decode(plain.data, plain.len, &e, err, sizeof err);
 	if (opened) /* decoding initialised e, even if it failed */
 		envelope_wipe(&e);

@@ -53,7 +53,7 @@ static void check_public_key(const uint8_t *data, size_t size)
 		char id[SEAL_KEY_ID_LEN];
 		seal_key_id(key.pk, id);
 		FUZZ_CHECK(strcmp(id, key.key_id) == 0);
-		/* The one spelling: the line seal_public_key_save writes. */
+		/* The one spelling: the line seal_public_key_line makes. */
 		char hex[2 * crypto_box_PUBLICKEYBYTES + 1];
 		sodium_bin2hex(hex, sizeof hex, key.pk, sizeof key.pk);
 		char line[256];

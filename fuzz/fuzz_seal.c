@@ -1,5 +1,5 @@
 /*
- * Opening sealed enquiries: seal_open on arbitrary bytes, on genuinely sealed
+ * Opening sealed enquiries: unseal_message on arbitrary bytes, on genuinely sealed
  * but arbitrary padded blocks (which reaches the unpadding, the part that
  * parses), and the seal/open round trip.
  *
@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "seal.h"
+#include "unseal.h"
 
 #include "fuzz.h"
 
@@ -37,7 +38,7 @@ static void open_arbitrary(const uint8_t *data, size_t size)
 {
 	struct buf plain;
 	buf_init(&plain, 1 << 20);
-	FUZZ_CHECK(!seal_open(key.pk, secret, data, size, &plain));
+	FUZZ_CHECK(!unseal_message(key.pk, secret, data, size, &plain));
 	FUZZ_CHECK(plain.len == 0);
 	buf_wipe(&plain);
 }
@@ -63,7 +64,7 @@ static void open_padded_block(const uint8_t *data, size_t size)
 
 	struct buf plain;
 	buf_init(&plain, 1 << 20);
-	bool opened = seal_open(key.pk, secret, sealed, bucket + crypto_box_SEALBYTES, &plain);
+	bool opened = unseal_message(key.pk, secret, sealed, bucket + crypto_box_SEALBYTES, &plain);
 	long start = padding_start(block, bucket);
 	bool expected = start >= 0 && seal_bucket((size_t)start) == bucket;
 	FUZZ_CHECK(opened == expected);
@@ -77,7 +78,8 @@ static void open_padded_block(const uint8_t *data, size_t size)
 	sealed[(size_t)block[0] * 7 % (bucket + crypto_box_SEALBYTES)] ^= 1;
 	struct buf altered;
 	buf_init(&altered, 1 << 20);
-	FUZZ_CHECK(!seal_open(key.pk, secret, sealed, bucket + crypto_box_SEALBYTES, &altered));
+	FUZZ_CHECK(
+	    !unseal_message(key.pk, secret, sealed, bucket + crypto_box_SEALBYTES, &altered));
 	buf_wipe(&altered);
 
 	buf_wipe(&plain);
@@ -95,7 +97,7 @@ static void round_trip(const uint8_t *data, size_t size)
 	FUZZ_CHECK(bucket >= 1024 && bucket > size && (bucket & (bucket - 1)) == 0);
 	FUZZ_CHECK(bucket == 1024 || bucket / 2 <= size);
 	FUZZ_CHECK(sealed.len == bucket + crypto_box_SEALBYTES);
-	FUZZ_CHECK(seal_open(key.pk, secret, sealed.data, sealed.len, &plain));
+	FUZZ_CHECK(unseal_message(key.pk, secret, sealed.data, sealed.len, &plain));
 	FUZZ_CHECK(plain.len == size && (size == 0 || memcmp(plain.data, data, size) == 0));
 	buf_wipe(&plain);
 	buf_wipe(&sealed);

@@ -9,16 +9,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
-
-#define PUBLIC_KEY_MAGIC "clinic-staff-key-v1"
+#define PUBLIC_KEY_MAGIC SEAL_PUBLIC_KEY_MAGIC
 #define KEY_ID_BYTES 8
 #define PK_HEX_LEN (2 * crypto_box_PUBLICKEYBYTES)
 /* "<magic> <key_id> <pk hex>\n" */
-#define PUBLIC_KEY_LINE_LEN (sizeof PUBLIC_KEY_MAGIC - 1 + 1 + 16 + 1 + PK_HEX_LEN + 1)
+#define PUBLIC_KEY_LINE_LEN (SEAL_PUBLIC_KEY_LINE_SIZE - 1)
 #define BUCKET_MIN 1024
 
 _Static_assert(SEAL_KEY_ID_LEN == 2 * KEY_ID_BYTES + 1, "key id is 16 hex digits");
+_Static_assert(PUBLIC_KEY_LINE_LEN == sizeof PUBLIC_KEY_MAGIC - 1 + 1 + 16 + 1 + PK_HEX_LEN + 1,
+               "the public key line is magic, key id and key, spaced, and a newline");
 
 void seal_key_id(const unsigned char pk[crypto_box_PUBLICKEYBYTES], char out[SEAL_KEY_ID_LEN])
 {
@@ -114,48 +114,20 @@ bool seal_public_key_load(const char *path, struct public_key *key, char *err, s
 	return true;
 }
 
-bool seal_public_key_save(const char *path, const struct public_key *key, char *err, size_t errlen)
+bool seal_public_key_line(const struct public_key *key, char out[SEAL_PUBLIC_KEY_LINE_SIZE])
 {
-	if (sodium_init() < 0) {
-		snprintf(err, errlen,
-		         "cannot write the staff public key %s: libsodium did not start", path);
+	out[0] = '\0';
+	if (sodium_init() < 0)
 		return false;
-	}
 	char key_id[SEAL_KEY_ID_LEN];
 	char pk_hex[PK_HEX_LEN + 1];
 	seal_key_id(key->pk, key_id);
 	sodium_bin2hex(pk_hex, sizeof pk_hex, key->pk, sizeof key->pk);
-	char line[PUBLIC_KEY_LINE_LEN + 1];
-	int n = snprintf(line, sizeof line, "%s %s %s\n", PUBLIC_KEY_MAGIC, key_id, pk_hex);
-	if (n != (int)PUBLIC_KEY_LINE_LEN) {
-		snprintf(err, errlen, "cannot write the staff public key %s: the key is invalid",
-		         path);
-		return false;
-	}
-
-	/* Anyone may read a public key. */
-	switch (file_replace(path, line, (size_t)n, 0644, true)) {
-	case FILE_OK:
+	int n = snprintf(out, SEAL_PUBLIC_KEY_LINE_SIZE, "%s %s %s\n", PUBLIC_KEY_MAGIC, key_id,
+	                 pk_hex);
+	if (n == (int)PUBLIC_KEY_LINE_LEN)
 		return true;
-	case FILE_NO_TEMP:
-		if (errno == ENAMETOOLONG)
-			snprintf(err, errlen,
-			         "cannot write the staff public key %s: the path is too long",
-			         path);
-		else
-			snprintf(err, errlen, "cannot create a file next to %s: %s", path,
-			         strerror(errno));
-		return false;
-	case FILE_NOT_DURABLE:
-		snprintf(err, errlen,
-		         "wrote the staff public key %s but could not sync its folder: %s", path,
-		         strerror(errno));
-		return false;
-	case FILE_EXISTS:
-	case FILE_NOT_WRITTEN:
-		break;
-	}
-	snprintf(err, errlen, "cannot write the staff public key %s: %s", path, strerror(errno));
+	out[0] = '\0'; /* no key id: libsodium failed */
 	return false;
 }
 
@@ -178,7 +150,7 @@ size_t seal_bucket(size_t len)
 static unsigned char *scratch;
 static size_t scratch_size;
 
-static unsigned char *locked_scratch(size_t len)
+unsigned char *seal_scratch(size_t len)
 {
 	if (len <= scratch_size)
 		return scratch;
@@ -198,7 +170,7 @@ bool seal_message(const struct public_key *key, const void *plain, size_t len, s
 	size_t bucket = seal_bucket(len);
 	if (bucket == 0 || bucket > SIZE_MAX - crypto_box_SEALBYTES)
 		return false;
-	unsigned char *padded = locked_scratch(bucket);
+	unsigned char *padded = seal_scratch(bucket);
 	unsigned char *cipher = malloc(bucket + crypto_box_SEALBYTES);
 	bool ok = padded && cipher;
 	size_t padded_len = 0;
@@ -216,28 +188,7 @@ bool seal_message(const struct public_key *key, const void *plain, size_t len, s
 	return ok;
 }
 
-static bool is_bucket_size(size_t n)
+bool seal_is_bucket(size_t n)
 {
 	return n >= BUCKET_MIN && (n & (n - 1)) == 0;
-}
-
-bool seal_open(const unsigned char pk[crypto_box_PUBLICKEYBYTES],
-               const unsigned char sk[crypto_box_SECRETKEYBYTES], const void *sealed, size_t len,
-               struct buf *plain)
-{
-	if (!sealed || len < crypto_box_SEALBYTES || sodium_init() < 0)
-		return false;
-	size_t padded_len = len - crypto_box_SEALBYTES;
-	if (!is_bucket_size(padded_len))
-		return false;
-	unsigned char *padded = locked_scratch(padded_len);
-	if (!padded)
-		return false;
-	size_t unpadded_len = 0;
-	bool ok = crypto_box_seal_open(padded, sealed, len, pk, sk) == 0 &&
-	          sodium_unpad(&unpadded_len, padded, padded_len, padded_len) == 0 &&
-	          seal_bucket(unpadded_len) == padded_len &&
-	          buf_append(plain, padded, unpadded_len);
-	sodium_memzero(padded, padded_len);
-	return ok;
 }

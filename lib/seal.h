@@ -2,13 +2,14 @@
  * seal: anonymous public-key encryption of an enquiry for the staff.
  *
  * The web server holds only the staff public key: it can seal but never
- * open. The plaintext is padded (sodium_pad) to the next size bucket (powers
- * of two from 1 KiB) before crypto_box_seal, so the stored length does not
- * tell how much somebody wrote.
+ * open; opening is the staff tool's (staff/unseal.h), and nothing here calls
+ * crypto_box_seal_open. The plaintext is padded (sodium_pad) to the next size
+ * bucket (powers of two from 1 KiB) before crypto_box_seal, so the stored
+ * length does not tell how much somebody wrote.
  *
  * Key files:
  *   public key: one line "clinic-staff-key-v1 <key_id> <64 hex digits>"
- *   keyring (secret): see keyring.h
+ *   keyring (secret): see staff/keyring.h
  * key_id is BLAKE2b with an 8-byte output (crypto_generichash) of the public
  * key, as 16 hex digits.
  */
@@ -22,6 +23,10 @@
 #include "buf.h"
 
 #define SEAL_KEY_ID_LEN 17 /* 16 hex digits and a NUL */
+#define SEAL_PUBLIC_KEY_MAGIC "clinic-staff-key-v1"
+/* The public key file's one line, its newline and a NUL. */
+#define SEAL_PUBLIC_KEY_LINE_SIZE                                                                  \
+	(sizeof SEAL_PUBLIC_KEY_MAGIC + SEAL_KEY_ID_LEN + 2 * crypto_box_PUBLICKEYBYTES + 2)
 
 struct public_key {
 	unsigned char pk[crypto_box_PUBLICKEYBYTES];
@@ -30,18 +35,22 @@ struct public_key {
 
 void seal_key_id(const unsigned char pk[crypto_box_PUBLICKEYBYTES], char out[SEAL_KEY_ID_LEN]);
 bool seal_public_key_load(const char *path, struct public_key *key, char *err, size_t errlen);
-bool seal_public_key_save(const char *path, const struct public_key *key, char *err, size_t errlen);
+/* The line of key's public key file, newline included, as
+ * seal_public_key_load reads it; false (out empty) if libsodium fails. */
+bool seal_public_key_line(const struct public_key *key, char out[SEAL_PUBLIC_KEY_LINE_SIZE]);
 
 /* Pads and seals plain; appends the sealed bytes to sealed. */
 bool seal_message(const struct public_key *key, const void *plain, size_t len, struct buf *sealed);
 
-/* Opens and unpads; appends the plaintext to plain (wipe it after use).
- * False if the bytes were not sealed to this key pair or were altered. */
-bool seal_open(const unsigned char pk[crypto_box_PUBLICKEYBYTES],
-               const unsigned char sk[crypto_box_SECRETKEYBYTES], const void *sealed, size_t len,
-               struct buf *plain);
-
-/* The padded size used for a plaintext of len bytes. */
+/* The padded size used for a plaintext of len bytes (0 if too large). */
 size_t seal_bucket(size_t len);
+
+/* Whether n is a padded size seal_bucket can give. */
+bool seal_is_bucket(size_t n);
+
+/* The process's one guarded, locked (never swapped) area for padded
+ * plaintext, grown to at least len bytes; NULL if memory is short. Wipe what
+ * was put there before returning: the programs are single-threaded. */
+unsigned char *seal_scratch(size_t len);
 
 #endif

@@ -472,7 +472,7 @@ static bool write_public_key(struct context *ctx, const struct keyring_entry *en
 	memcpy(key.pk, entry->pk, sizeof key.pk);
 	seal_key_id(key.pk, key.key_id);
 	char err[512];
-	if (seal_public_key_save(ctx->cfg.public_key, &key, err, sizeof err))
+	if (keyring_write_public_key(ctx->cfg.public_key, &key, err, sizeof err))
 		return true;
 	complain("%s.", err);
 	return false;

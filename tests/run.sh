@@ -20,6 +20,10 @@ echo "== unit tests (cmocka)"
 sh tests/run-unit.sh build/tests/test_* | tee "$log"
 count "$log"
 
+echo "== boundary: no web program holds code that opens an enquiry"
+sh tests/boundary.sh | tee "$log"
+count "$log"
+
 echo "== integration tests (real nginx, SQLite, libsodium)"
 python3 tests/integration/run.py "$@" | tee "$log"
 count "$log"

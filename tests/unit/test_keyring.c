@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "keyring.h"
 #include "seal.h"
+#include "unseal.h"
 
 #define PASSPHRASE "correct horse battery staple"
 
@@ -194,7 +195,7 @@ static void test_sealed_message_opens_with_loaded_key(void **state)
 	assert_int_equal(keyring_load(path, PASSPHRASE, &kr), KEYRING_OK);
 	const struct keyring_entry *e = keyring_find(&kr, pub.key_id);
 	assert_non_null(e);
-	assert_true(seal_open(e->pk, e->sk, sealed.data, sealed.len, &opened));
+	assert_true(unseal_message(e->pk, e->sk, sealed.data, sealed.len, &opened));
 	assert_int_equal(opened.len, 25);
 	assert_memory_equal(opened.data, "I need to talk to someone", 25);
 	keyring_free(&kr);

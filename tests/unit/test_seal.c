@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "seal.h"
+#include "keyring.h"
+#include "unseal.h"
 
 #define LIMIT (4 * 1024 * 1024)
 
@@ -65,7 +67,7 @@ static void round_trip(const struct pair *p, const void *plain, size_t len)
 	assert_int_equal(sealed.len, seal_bucket(len) + crypto_box_SEALBYTES);
 	if (len >= 8)
 		assert_null(memmem(sealed.data, sealed.len, plain, 8));
-	assert_true(seal_open(p->pub.pk, p->sk, sealed.data, sealed.len, &opened));
+	assert_true(unseal_message(p->pub.pk, p->sk, sealed.data, sealed.len, &opened));
 	assert_int_equal(opened.len, len);
 	assert_memory_equal(opened.data, plain, len);
 	buf_free(&sealed);
@@ -144,10 +146,10 @@ static void test_wrong_key_pair(void **state)
 	buf_init(&sealed, LIMIT);
 	buf_init(&opened, LIMIT);
 	assert_true(seal_message(&p.pub, "secret", 6, &sealed));
-	assert_false(seal_open(other.pub.pk, other.sk, sealed.data, sealed.len, &opened));
+	assert_false(unseal_message(other.pub.pk, other.sk, sealed.data, sealed.len, &opened));
 	/* The right secret key with the wrong public key fails too. */
-	assert_false(seal_open(other.pub.pk, p.sk, sealed.data, sealed.len, &opened));
-	assert_false(seal_open(p.pub.pk, other.sk, sealed.data, sealed.len, &opened));
+	assert_false(unseal_message(other.pub.pk, p.sk, sealed.data, sealed.len, &opened));
+	assert_false(unseal_message(p.pub.pk, other.sk, sealed.data, sealed.len, &opened));
 	assert_int_equal(opened.len, 0);
 	buf_free(&sealed);
 	buf_free(&opened);
@@ -168,14 +170,14 @@ static void test_altered_fails(void **state)
 	for (size_t i = 0; i < sealed.len; i++) {
 		memcpy(copy, sealed.data, sealed.len);
 		copy[i] ^= 0x01;
-		assert_false(seal_open(p.pub.pk, p.sk, copy, sealed.len, &opened));
+		assert_false(unseal_message(p.pub.pk, p.sk, copy, sealed.len, &opened));
 	}
 	assert_int_equal(opened.len, 0);
 
 	for (size_t len = 0; len < sealed.len; len += len < 64 ? 1 : 97)
-		assert_false(seal_open(p.pub.pk, p.sk, sealed.data, len, &opened));
-	assert_false(seal_open(p.pub.pk, p.sk, sealed.data, sealed.len - 1, &opened));
-	assert_false(seal_open(p.pub.pk, p.sk, NULL, 0, &opened));
+		assert_false(unseal_message(p.pub.pk, p.sk, sealed.data, len, &opened));
+	assert_false(unseal_message(p.pub.pk, p.sk, sealed.data, sealed.len - 1, &opened));
+	assert_false(unseal_message(p.pub.pk, p.sk, NULL, 0, &opened));
 	assert_int_equal(opened.len, 0);
 	free(copy);
 	buf_free(&sealed);
@@ -206,7 +208,7 @@ static void test_bad_padding_rejected(void **state)
 	buf_init(&sealed, LIMIT);
 	memset(body, 'x', sizeof body);
 	seal_raw(&p, body, 1024, &sealed);
-	assert_false(seal_open(p.pub.pk, p.sk, sealed.data, sealed.len, &opened));
+	assert_false(unseal_message(p.pub.pk, p.sk, sealed.data, sealed.len, &opened));
 	buf_free(&sealed);
 
 	/* A short message padded to a bigger bucket than its own. */
@@ -216,14 +218,14 @@ static void test_bad_padding_rejected(void **state)
 	assert_int_equal(sodium_pad(&padded_len, body, 5, 2048, sizeof body), 0);
 	assert_int_equal(padded_len, 2048);
 	seal_raw(&p, body, padded_len, &sealed);
-	assert_false(seal_open(p.pub.pk, p.sk, sealed.data, sealed.len, &opened));
+	assert_false(unseal_message(p.pub.pk, p.sk, sealed.data, sealed.len, &opened));
 	buf_free(&sealed);
 
 	/* Properly padded, but not to a bucket size. */
 	buf_init(&sealed, LIMIT);
 	assert_int_equal(sodium_pad(&padded_len, body, 5, 512, sizeof body), 0);
 	seal_raw(&p, body, padded_len, &sealed);
-	assert_false(seal_open(p.pub.pk, p.sk, sealed.data, sealed.len, &opened));
+	assert_false(unseal_message(p.pub.pk, p.sk, sealed.data, sealed.len, &opened));
 	buf_free(&sealed);
 
 	assert_int_equal(opened.len, 0);
@@ -321,7 +323,7 @@ static void test_public_key_file_round_trip(void **state)
 	path_in_dir(path, sizeof path, "staff.pub");
 	char err[512] = "";
 	mode_t old_umask = umask(077);
-	bool saved = seal_public_key_save(path, &p.pub, err, sizeof err);
+	bool saved = keyring_write_public_key(path, &p.pub, err, sizeof err);
 	umask(old_umask);
 	assert_true(saved);
 
@@ -347,7 +349,7 @@ static void test_public_key_file_round_trip(void **state)
 	/* Saving again replaces the file. */
 	struct pair q;
 	make_pair(&q);
-	assert_true(seal_public_key_save(path, &q.pub, err, sizeof err));
+	assert_true(keyring_write_public_key(path, &q.pub, err, sizeof err));
 	assert_true(seal_public_key_load(path, &loaded, err, sizeof err));
 	assert_string_equal(loaded.key_id, q.pub.key_id);
 	assert_int_equal(count_dir_entries(), 1);
@@ -417,7 +419,7 @@ static void test_public_key_file_malformed(void **state)
 
 	path_in_dir(path, sizeof path, "no/such/dir/staff.pub");
 	err[0] = '\0';
-	assert_false(seal_public_key_save(path, &p.pub, err, sizeof err));
+	assert_false(keyring_write_public_key(path, &p.pub, err, sizeof err));
 	assert_non_null(strstr(err, path));
 	assert_int_equal(count_dir_entries(), 0);
 }

@@ -520,3 +520,38 @@ enum keyring_status keyring_save(const char *path, const char *passphrase, const
 	bool placed = false;
 	return write_keyring(path, passphrase, kr, true, &placed);
 }
+
+bool keyring_write_public_key(const char *path, const struct public_key *key, char *err,
+                              size_t errlen)
+{
+	char line[SEAL_PUBLIC_KEY_LINE_SIZE];
+	if (!seal_public_key_line(key, line)) {
+		snprintf(err, errlen, "cannot write the staff public key %s: the key is invalid",
+		         path);
+		return false;
+	}
+	/* Anyone may read a public key. */
+	switch (file_replace(path, line, strlen(line), 0644, true)) {
+	case FILE_OK:
+		return true;
+	case FILE_NO_TEMP:
+		if (errno == ENAMETOOLONG)
+			snprintf(err, errlen,
+			         "cannot write the staff public key %s: the path is too long",
+			         path);
+		else
+			snprintf(err, errlen, "cannot create a file next to %s: %s", path,
+			         strerror(errno));
+		return false;
+	case FILE_NOT_DURABLE:
+		snprintf(err, errlen,
+		         "wrote the staff public key %s but could not sync its folder: %s", path,
+		         strerror(errno));
+		return false;
+	case FILE_EXISTS:
+	case FILE_NOT_WRITTEN:
+		break;
+	}
+	snprintf(err, errlen, "cannot write the staff public key %s: %s", path, strerror(errno));
+	return false;
+}

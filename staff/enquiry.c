@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "seal.h"
+#include "unseal.h"
 
 #define PLAIN_LIMIT (4u << 20)  /* more than ENVELOPE_MAX_FIELDS full values */
 #define SEALED_LIMIT (8u << 20) /* the largest padded bucket that can hold them */
@@ -26,7 +27,7 @@ static bool unseal(const struct keyring *kr, const struct store_row *row, struct
 	}
 	struct buf plain;
 	buf_init(&plain, PLAIN_LIMIT);
-	if (!seal_open(key->pk, key->sk, row->sealed, row->sealed_len, &plain)) {
+	if (!unseal_message(key->pk, key->sk, row->sealed, row->sealed_len, &plain)) {
 		buf_wipe(&plain);
 		snprintf(problem, len,
 		         "could not be opened: the stored bytes were altered or belong to another "

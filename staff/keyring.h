@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "seal.h"
+
 #define KEYRING_MAX_KEYS 64
 
 struct keyring_entry {
@@ -54,5 +56,10 @@ const struct keyring_entry *keyring_find(const struct keyring *kr, const char *k
 const struct keyring_entry *keyring_newest(const struct keyring *kr);
 void keyring_free(struct keyring *kr);
 const char *keyring_status_text(enum keyring_status status);
+
+/* Writes key's public key file (mode 0644, replaced atomically) for
+ * contact.fcgi to seal to; false with a sentence naming path in err. */
+bool keyring_write_public_key(const char *path, const struct public_key *key, char *err,
+                              size_t errlen);
 
 #endif
