@@ -388,9 +388,8 @@ static void handle_thanks(struct request *req)
 	buf_free(&page);
 }
 
-static void handle(struct request *req, void *arg)
+static void handle(struct request *req)
 {
-	(void)arg;
 	site_refresh(&site);
 	bool get = strcmp(req->method, "GET") == 0 || req->head;
 	bool post = strcmp(req->method, "POST") == 0;
@@ -420,9 +419,8 @@ static void handle(struct request *req, void *arg)
 	}
 }
 
-static bool worker_start(void *arg)
+static bool worker_start(void)
 {
-	(void)arg;
 	if (!site_open(&site, &cfg, "GET, HEAD, POST"))
 		return false;
 	/* Open the database now so the first visitor does not wait; if that

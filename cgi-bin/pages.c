@@ -283,9 +283,8 @@ static bool test_hook(struct request *req)
 }
 #endif
 
-static void handle(struct request *req, void *arg)
+static void handle(struct request *req)
 {
-	(void)arg;
 #ifdef CLINIC_TEST_HOOKS
 	if (test_hook(req))
 		return;
@@ -353,9 +352,8 @@ static void handle(struct request *req, void *arg)
 	buf_free(&page);
 }
 
-static bool worker_start(void *arg)
+static bool worker_start(void)
 {
-	(void)arg;
 	return site_open(&site, &cfg, "GET, HEAD");
 }
 

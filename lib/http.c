@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <fcgiapp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@ static const char security_headers[] =
     "Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
     "interest-cohort=()\r\n";
 
-bool request_init(struct request *req, FCGX_Request *fcgx, char *path_storage, size_t path_len)
+bool request_init(struct request *req, struct FCGX_Request *fcgx, char *path_storage,
+                  size_t path_len)
 {
 	req->fcgx = fcgx;
 	req->client_gone = false;

@@ -4,19 +4,22 @@
  * Request strings come from the web server's parameters and live until the
  * request is finished. Responses always carry the security headers; write
  * errors are checked, and a client that went away is treated as normal.
+ * libfcgi stays behind this interface: only http.c and server.c include
+ * <fcgiapp.h>.
  */
 #ifndef CLINIC_HTTP_H
 #define CLINIC_HTTP_H
 
-#include <fcgiapp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
 #include "buf.h"
 
+struct FCGX_Request; /* libfcgi's, opaque here */
+
 struct request {
-	FCGX_Request *fcgx;
+	struct FCGX_Request *fcgx;
 	const char *method; /* "GET", "HEAD", "POST"... never NULL */
 	const char *path;   /* the URL path, without the query */
 	const char *query;  /* the raw query string, "" if none */
@@ -27,7 +30,8 @@ struct request {
 /* Fills req from the accepted FastCGI request. path is copied into storage
  * that lives in req->fcgx's parameter lifetime; returns false if the request
  * carries no usable path (the caller answers 400). */
-bool request_init(struct request *req, FCGX_Request *fcgx, char *path_storage, size_t path_len);
+bool request_init(struct request *req, struct FCGX_Request *fcgx, char *path_storage,
+                  size_t path_len);
 
 /* The named FastCGI parameter (e.g. "HTTP_ORIGIN"), or NULL. */
 const char *request_param(const struct request *req, const char *name);

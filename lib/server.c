@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcgiapp.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -167,7 +168,7 @@ static int wait_for_connection(int listen_fd, int kept_fd, const sigset_t *idle_
 
 static void worker_loop(const struct server_options *opt, int listen_fd, const sigset_t *idle_mask)
 {
-	if (opt->worker_start && !opt->worker_start(opt->arg))
+	if (opt->worker_start && !opt->worker_start())
 		_exit(1);
 	char reason[256];
 	if (!sandbox_enter(opt->sandbox, reason, sizeof reason)) {
@@ -193,7 +194,7 @@ static void worker_loop(const struct server_options *opt, int listen_fd, const s
 		}
 		struct request req;
 		if (request_init(&req, &fcgx, path, sizeof path)) {
-			opt->handle(&req, opt->arg);
+			opt->handle(&req);
 		} else {
 			struct response res = {.status = 400,
 			                       .cache = CACHE_NEVER,

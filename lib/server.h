@@ -26,11 +26,12 @@ struct server_options {
 	const char *listen; /* see above */
 	int workers;
 	/* Called in each worker after fork, before it accepts: open databases
-	 * here, never before fork. Returns false (after logging) to stop. */
-	bool (*worker_start)(void *arg);
+	 * here, never before fork. Returns false (after logging) to stop. A
+	 * program keeps its state in its own file: one worker, one request at
+	 * a time. */
+	bool (*worker_start)(void);
 	/* Called once per request; the request is finished by the server. */
-	void (*handle)(struct request *req, void *arg);
-	void *arg;
+	void (*handle)(struct request *req);
 	/* Entered by each worker right after worker_start succeeds; a worker
 	 * that cannot enter it exits instead of serving unconfined. */
 	enum sandbox_profile sandbox;

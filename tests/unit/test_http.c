@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcgiapp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
