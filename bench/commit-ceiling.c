@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "shared.h"
+#include "ref.h"
 #include "store.h"
 
 #define MAX_SAMPLES 1000000
@@ -63,7 +64,7 @@ static bool run_sql(sqlite3 *db, const char *sql)
 static bool insert_one(sqlite3 *db, sqlite3_stmt *insert, const unsigned char *blob, int len)
 {
 	char ref[16];
-	store_new_ref(ref);
+	ref_new(ref);
 	if (!run_sql(db, "BEGIN IMMEDIATE"))
 		return false;
 	int rc = SQLITE_ERROR;

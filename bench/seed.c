@@ -28,6 +28,7 @@
 #include "keyring.h"
 #include "seal.h"
 #include "unseal.h"
+#include "ref.h"
 #include "store.h"
 
 #define MAX_COUNT 1000000
@@ -150,7 +151,7 @@ static int make_enquiries(const char *db_path, const char *public_path, long cou
 		enum store_status status = STORE_DUPLICATE;
 		for (int attempt = 0; attempt < 3 && status == STORE_DUPLICATE; attempt++) {
 			char ref[16];
-			store_new_ref(ref);
+			ref_new(ref);
 			struct envelope e;
 			fill_envelope(&e, kind, ref, pk.key_id, when);
 			struct buf plain, sealed;

@@ -16,7 +16,7 @@
 
 #include "config.h"
 #include "envelope.h"
-#include "form.h"
+#include "urlencoded.h"
 #include "forms.h"
 #include "groupcommit.h"
 #include "log.h"
@@ -25,6 +25,7 @@
 #include "seal.h"
 #include "server.h"
 #include "site.h"
+#include "ref.h"
 #include "store.h"
 #include "token.h"
 #include "validate.h"
@@ -178,7 +179,7 @@ static bool save_enquiry(const struct form_spec *spec, const struct validation *
 		memset(&e, 0, sizeof e);
 		e.version = ENVELOPE_VERSION;
 		char day[11];
-		store_new_ref(ref);
+		ref_new(ref);
 		utc_times(e.received, day);
 		snprintf(e.kind, sizeof e.kind, "%s", spec->kind);
 		snprintf(e.ref, sizeof e.ref, "%s", ref);
@@ -280,11 +281,11 @@ static void handle_post(struct request *req, const struct form_spec *spec)
 			                "Please go back to the form and send it again.", true);
 		return;
 	}
-	struct form form;
-	enum form_status decoded = form_decode(body.data, body.len, MAX_FIELDS, &form);
+	struct urlencoded form;
+	enum urlencoded_status decoded = urlencoded_decode(body.data, body.len, MAX_FIELDS, &form);
 	buf_wipe(&body);
-	if (decoded != FORM_OK) {
-		site_send_error(&site, req, decoded == FORM_NO_MEMORY ? 503 : 400,
+	if (decoded != URLENCODED_OK) {
+		site_send_error(&site, req, decoded == URLENCODED_NO_MEMORY ? 503 : 400,
 		                "The form could not be read",
 		                "What arrived was not a form from our site. Please go back to the "
 		                "form and send it again.",
@@ -293,13 +294,13 @@ static void handle_post(struct request *req, const struct form_spec *spec)
 	}
 	struct validation v;
 	enum validate_status checked = validate_form(spec->rules, spec->count, &form, &v);
-	const struct form_field *token_field = form_find(&form, FORM_TOKEN_FIELD);
-	const struct form_field *honeypot = form_find(&form, FORM_HONEYPOT_FIELD);
+	const struct urlencoded_pair *token_field = urlencoded_find(&form, FORM_TOKEN_FIELD);
+	const struct urlencoded_pair *honeypot = urlencoded_find(&form, FORM_HONEYPOT_FIELD);
 	enum token_status token =
 	    token_check(token_key, spec->kind, token_field ? token_field->value : "", token_now(),
 	                cfg.token_min_age, cfg.token_max_age);
 	bool honeypot_filled = honeypot && honeypot->value_len > 0;
-	form_free(&form);
+	urlencoded_free(&form);
 
 	if (checked == VALIDATE_UNKNOWN_FIELD || checked == VALIDATE_REPEATED_FIELD ||
 	    checked == VALIDATE_NO_MEMORY) {
@@ -361,13 +362,13 @@ static void handle_post(struct request *req, const struct form_spec *spec)
 
 static void handle_thanks(struct request *req)
 {
-	struct form query;
+	struct urlencoded query;
 	const char *ref = NULL;
-	bool decoded = strlen(req->query) < 256 &&
-	               form_decode(req->query, strlen(req->query), 4, &query) == FORM_OK;
+	bool decoded = strlen(req->query) < 256 && urlencoded_decode(req->query, strlen(req->query),
+	                                                             4, &query) == URLENCODED_OK;
 	if (decoded) {
-		const struct form_field *field = form_find(&query, "ref");
-		if (field && store_ref_valid(field->value))
+		const struct urlencoded_pair *field = urlencoded_find(&query, "ref");
+		if (field && ref_valid(field->value))
 			ref = field->value;
 	}
 	struct buf page;
@@ -377,7 +378,7 @@ static void handle_thanks(struct request *req)
 	          site_render(&site, "thanks", scope, &page);
 	tpl_scope_free(scope);
 	if (decoded)
-		form_free(&query);
+		urlencoded_free(&query);
 	if (ok)
 		send_page(req, 200, &page);
 	else

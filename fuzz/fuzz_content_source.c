@@ -13,7 +13,7 @@
 #include <strings.h>
 
 #include "content_source.h"
-#include "validate.h"
+#include "utf8.h"
 
 #include "fuzz.h"
 

@@ -13,10 +13,11 @@
 #include <string.h>
 
 #include "buf.h"
-#include "form.h"
+#include "urlencoded.h"
 #include "forms.h"
 #include "html.h"
 #include "token.h"
+#include "utf8.h"
 #include "validate.h"
 
 #include "fuzz.h"
@@ -100,8 +101,8 @@ static enum ref_status ref_decode(const uint8_t *in, size_t n, struct ref_field 
 	return REF_OK;
 }
 
-static void check_against_reference(const uint8_t *data, size_t size, enum form_status status,
-                                    const struct form *form)
+static void check_against_reference(const uint8_t *data, size_t size, enum urlencoded_status status,
+                                    const struct urlencoded *form)
 {
 	struct ref_field fields[MAX_FIELDS];
 	size_t count = 0;
@@ -109,12 +110,13 @@ static void check_against_reference(const uint8_t *data, size_t size, enum form_
 	FUZZ_CHECK(storage != NULL);
 	enum ref_status expected = ref_decode(data, size, fields, &count, storage);
 	if (expected == REF_BAD) {
-		FUZZ_CHECK(status == FORM_BAD_ENCODING || status == FORM_TOO_MANY_FIELDS);
+		FUZZ_CHECK(status == URLENCODED_BAD_ENCODING ||
+		           status == URLENCODED_TOO_MANY_PAIRS);
 	} else {
-		FUZZ_CHECK(status == FORM_OK);
+		FUZZ_CHECK(status == URLENCODED_OK);
 		FUZZ_CHECK(form->count == count);
 		for (size_t i = 0; i < count; i++) {
-			const struct form_field *f = &form->fields[i];
+			const struct urlencoded_pair *f = &form->pairs[i];
 			FUZZ_CHECK(f->name_len == fields[i].name_len);
 			FUZZ_CHECK(memcmp(f->name, fields[i].name, f->name_len) == 0);
 			FUZZ_CHECK(f->value_len == fields[i].value_len);
@@ -125,12 +127,12 @@ static void check_against_reference(const uint8_t *data, size_t size, enum form_
 }
 
 /* decode(encode(decode(x))) == decode(x), with html.h's url_escape. */
-static void check_round_trip(const struct form *form)
+static void check_round_trip(const struct urlencoded *form)
 {
 	struct buf encoded;
 	buf_init(&encoded, 16 * INPUT_LIMIT);
 	for (size_t i = 0; i < form->count; i++) {
-		const struct form_field *f = &form->fields[i];
+		const struct urlencoded_pair *f = &form->pairs[i];
 		if (i)
 			buf_putc(&encoded, '&');
 		url_escape(&encoded, f->name, f->name_len);
@@ -138,23 +140,23 @@ static void check_round_trip(const struct form *form)
 		url_escape(&encoded, f->value, f->value_len);
 	}
 	FUZZ_CHECK(!encoded.failed);
-	struct form again;
-	FUZZ_CHECK(form_decode(encoded.len ? encoded.data : "", encoded.len, MAX_FIELDS, &again) ==
-	           FORM_OK);
+	struct urlencoded again;
+	FUZZ_CHECK(urlencoded_decode(encoded.len ? encoded.data : "", encoded.len, MAX_FIELDS,
+	                             &again) == URLENCODED_OK);
 	/* A pair with an empty name and value encodes as "=", which is not empty. */
 	FUZZ_CHECK(again.count == form->count);
 	for (size_t i = 0; i < form->count; i++) {
-		const struct form_field *a = &form->fields[i], *b = &again.fields[i];
+		const struct urlencoded_pair *a = &form->pairs[i], *b = &again.pairs[i];
 		FUZZ_CHECK(a->name_len == b->name_len &&
 		           memcmp(a->name, b->name, a->name_len) == 0);
 		FUZZ_CHECK(a->value_len == b->value_len &&
 		           memcmp(a->value, b->value, a->value_len) == 0);
 	}
-	form_free(&again);
+	urlencoded_free(&again);
 	buf_free(&encoded);
 }
 
-static bool same_name(const struct form_field *f, const char *name)
+static bool same_name(const struct urlencoded_pair *f, const char *name)
 {
 	return f->name_len == strlen(name) && memcmp(f->name, name, f->name_len) == 0;
 }
@@ -212,19 +214,19 @@ static void check_clean_value(const struct field_rule *rule, const char *value)
 	}
 }
 
-static void check_validation(const struct form_spec *spec, const struct form *form)
+static void check_validation(const struct form_spec *spec, const struct urlencoded *form)
 {
 	bool unknown = false, repeated = false;
 	for (size_t i = 0; i < form->count; i++) {
 		bool known = false;
 		for (size_t r = 0; r < spec->count; r++)
-			known = known || same_name(&form->fields[i], spec->rules[r].name);
+			known = known || same_name(&form->pairs[i], spec->rules[r].name);
 		unknown = unknown || !known;
 		for (size_t j = 0; j < i; j++)
 			repeated =
-			    repeated || (form->fields[i].name_len == form->fields[j].name_len &&
-			                 memcmp(form->fields[i].name, form->fields[j].name,
-			                        form->fields[i].name_len) == 0);
+			    repeated || (form->pairs[i].name_len == form->pairs[j].name_len &&
+			                 memcmp(form->pairs[i].name, form->pairs[j].name,
+			                        form->pairs[i].name_len) == 0);
 	}
 
 	struct validation v;
@@ -257,20 +259,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > INPUT_LIMIT)
 		return 0;
-	struct form form;
-	enum form_status status = form_decode((const char *)data, size, MAX_FIELDS, &form);
-	FUZZ_CHECK(status == FORM_OK || status == FORM_BAD_ENCODING ||
-	           status == FORM_TOO_MANY_FIELDS);
-	if (status != FORM_OK) {
+	struct urlencoded form;
+	enum urlencoded_status status =
+	    urlencoded_decode((const char *)data, size, MAX_FIELDS, &form);
+	FUZZ_CHECK(status == URLENCODED_OK || status == URLENCODED_BAD_ENCODING ||
+	           status == URLENCODED_TOO_MANY_PAIRS);
+	if (status != URLENCODED_OK) {
 		FUZZ_CHECK(form.count == 0);
 		check_against_reference(data, size, status, &form);
-		form_free(&form);
+		urlencoded_free(&form);
 		return 0;
 	}
 	FUZZ_CHECK(form.count <= MAX_FIELDS);
 	for (size_t i = 0; i < form.count; i++) {
-		FUZZ_CHECK(form.fields[i].name[form.fields[i].name_len] == '\0');
-		FUZZ_CHECK(form.fields[i].value[form.fields[i].value_len] == '\0');
+		FUZZ_CHECK(form.pairs[i].name[form.pairs[i].name_len] == '\0');
+		FUZZ_CHECK(form.pairs[i].value[form.pairs[i].value_len] == '\0');
 	}
 	check_against_reference(data, size, status, &form);
 	check_round_trip(&form);
@@ -281,12 +284,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(spec != NULL);
 		check_validation(spec, &form);
 		/* What contact.fcgi does with the token field: never trusted. */
-		const struct form_field *token = form_find(&form, FORM_TOKEN_FIELD);
+		const struct urlencoded_pair *token = urlencoded_find(&form, FORM_TOKEN_FIELD);
 		static const unsigned char key[TOKEN_KEY_BYTES] = {1, 2, 3};
 		enum token_status t =
 		    token_check(key, spec->kind, token ? token->value : "", 1700000000, 3, 14400);
 		FUZZ_CHECK(t == TOKEN_MISSING || t == TOKEN_FORGED);
 	}
-	form_free(&form);
+	urlencoded_free(&form);
 	return 0;
 }

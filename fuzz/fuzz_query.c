@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "content.h"
 #include "html.h"
-#include "validate.h"
+#include "utf8.h"
 
 #include "fuzz.h"
 

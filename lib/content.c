@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "form.h"
 #include "log.h"
-#include "validate.h"
+#include "urlencoded.h"
+#include "utf8.h"
 
 #define MAX_PAGES 1024
 #define MAX_TEMPLATES 128
@@ -276,12 +276,12 @@ char *content_search_words(const char *query, size_t max_query, bool *searched)
 		return NULL;
 	if (len > max_query)
 		len = max_query;
-	struct form form;
-	if (form_decode(query, len, SEARCH_QUERY_FIELDS, &form) != FORM_OK) {
+	struct urlencoded form;
+	if (urlencoded_decode(query, len, SEARCH_QUERY_FIELDS, &form) != URLENCODED_OK) {
 		*searched = true;
 		return strdup("");
 	}
-	const struct form_field *q = form_find(&form, "q");
+	const struct urlencoded_pair *q = urlencoded_find(&form, "q");
 	char *words = NULL;
 	if (q) {
 		*searched = true;
@@ -289,7 +289,7 @@ char *content_search_words(const char *query, size_t max_query, bool *searched)
 		    utf8_valid(q->value, q->value_len) && !memchr(q->value, '\0', q->value_len);
 		words = strdup(usable ? q->value : "");
 	}
-	form_free(&form);
+	urlencoded_free(&form);
 	return words;
 }
 

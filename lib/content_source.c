@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "validate.h"
+#include "utf8.h"
 
 #define MAX_SOURCE (1024 * 1024)
 

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -436,76 +435,6 @@ void store_close(struct store *s)
 		close(s->lock_fd);
 	free(s->path);
 	free(s);
-}
-
-/* No look-alikes: no 0/O, 1/I/L. */
-static const char ref_alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-
-void store_new_ref(char out[16])
-{
-	enum {
-		ALPHABET_LEN = sizeof ref_alphabet - 1,
-		FAIR_LIMIT = 256 / ALPHABET_LEN * ALPHABET_LEN
-	};
-	/* randombytes needs the library set up; without it there is no safe
-	 * randomness to be had at all. */
-	if (sodium_init() < 0)
-		abort();
-	/* One draw of random bytes (one system call) for all eight characters;
-	 * bytes at or past FAIR_LIMIT are skipped so every character is equally
-	 * likely, and a fresh draw is made in the rare case they run out. */
-	unsigned char random[32];
-	size_t used = sizeof random, n = 0;
-	for (int i = 0; i < 8;) {
-		if (used == sizeof random) {
-			randombytes_buf(random, sizeof random);
-			used = 0;
-		}
-		unsigned char r = random[used++];
-		if (r >= FAIR_LIMIT)
-			continue;
-		if (i == 4)
-			out[n++] = '-';
-		out[n++] = ref_alphabet[r % ALPHABET_LEN];
-		i++;
-	}
-	sodium_memzero(random, sizeof random);
-	out[n] = '\0';
-}
-
-static bool is_ref_char(char c)
-{
-	return c != '\0' && strchr(ref_alphabet, c) != NULL;
-}
-
-bool store_ref_valid(const char *ref)
-{
-	if (strlen(ref) != 9 || ref[4] != '-')
-		return false;
-	for (int i = 0; i < 9; i++)
-		if (i != 4 && !is_ref_char(ref[i]))
-			return false;
-	return true;
-}
-
-bool store_ref_parse(const char *typed, char out[16])
-{
-	char compact[8];
-	size_t n = 0;
-	for (const char *p = typed; *p; p++) {
-		char c = *p;
-		if (c == '-' || c == ' ')
-			continue;
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		if (n == sizeof compact || !is_ref_char(c))
-			return false;
-		compact[n++] = c;
-	}
-	if (n != sizeof compact)
-		return false;
-	snprintf(out, 16, "%.4s-%.4s", compact, compact + 4);
-	return true;
 }
 
 static enum store_status check_new_row(struct store *s, const struct store_new_row *row)

@@ -55,15 +55,6 @@ enum store_status store_open(const char *path, enum store_mode mode, struct stor
 const char *store_error(const struct store *s);
 void store_close(struct store *s);
 
-/* Makes a reference: 8 characters from an alphabet without look-alikes
- * (no 0/O, 1/I/L), shown as "XXXX-XXXX". */
-void store_new_ref(char out[16]);
-/* Whether ref is exactly a reference as store_new_ref makes them. */
-bool store_ref_valid(const char *ref);
-/* A reference as a person may type it (any case, dash and spaces optional)
- * into out as "XXXX-XXXX"; false when it cannot be one. */
-bool store_ref_parse(const char *typed, char out[16]);
-
 /* Commits one enquiry; returns only after the commit (fsync) returned.
  * Storing the very same sealed bytes under the same reference again is not
  * a duplicate: it succeeds and leaves the one row (a retried commit). */

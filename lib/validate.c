@@ -7,74 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define EMAIL_MAX_BYTES 254
 #define EMAIL_LOCAL_MAX_BYTES 64
 #define DNS_LABEL_MAX_BYTES 63
 #define PHONE_MIN_DIGITS 7
 #define PHONE_MAX_DIGITS 15
-
-size_t utf8_decode(const char *s, size_t n, uint32_t *cp)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	if (n == 0)
-		return 0;
-	unsigned char c = p[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	size_t len;
-	uint32_t min;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		min = 0x80;
-		*cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		min = 0x800;
-		*cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		min = 0x10000;
-		*cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (p[i] & 0x3F);
-	}
-	/* What Unicode's table 3-7 leaves out: overlong forms, surrogates and
-	 * anything above U+10FFFF. */
-	if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-bool utf8_valid(const char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint32_t cp;
-		size_t len = utf8_decode(s + i, n - i, &cp);
-		if (len == 0)
-			return false;
-		i += len;
-	}
-	return true;
-}
-
-size_t utf8_length(const char *s, size_t n)
-{
-	size_t count = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			count++;
-	return count;
-}
 
 static char *message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -270,8 +209,8 @@ static char *missing_message(const struct field_rule *rule)
 
 /* Sets *value (never NULL on success) and *error (NULL when the field is
  * fine); returns false only when out of memory. */
-static bool check_field(const struct field_rule *rule, const struct form_field *field, char **value,
-                        char **error)
+static bool check_field(const struct field_rule *rule, const struct urlencoded_pair *field,
+                        char **value, char **error)
 {
 	*value = NULL;
 	*error = NULL;
@@ -343,7 +282,7 @@ static bool is_field_name_byte(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-static bool name_matches(const struct form_field *field, const char *name)
+static bool name_matches(const struct urlencoded_pair *field, const char *name)
 {
 	size_t n = strlen(name);
 	return field->name_len == n && memcmp(field->name, name, n) == 0;
@@ -351,7 +290,7 @@ static bool name_matches(const struct form_field *field, const char *name)
 
 /* The rule a field belongs to, or nrules when it is not ours. */
 static size_t rule_index(const struct field_rule *rules, size_t nrules,
-                         const struct form_field *field)
+                         const struct urlencoded_pair *field)
 {
 	for (size_t i = 0; i < field->name_len; i++)
 		if (!is_field_name_byte((unsigned char)field->name[i]))
@@ -363,7 +302,7 @@ static size_t rule_index(const struct field_rule *rules, size_t nrules,
 }
 
 enum validate_status validate_form(const struct field_rule *rules, size_t nrules,
-                                   const struct form *f, struct validation *out)
+                                   const struct urlencoded *f, struct validation *out)
 {
 	out->count = 0;
 	out->values = NULL;
@@ -371,7 +310,7 @@ enum validate_status validate_form(const struct field_rule *rules, size_t nrules
 	size_t slots = nrules ? nrules : 1;
 	char **values = calloc(slots, sizeof *values);
 	char **errors = calloc(slots, sizeof *errors);
-	const struct form_field **found = calloc(slots, sizeof *found);
+	const struct urlencoded_pair **found = calloc(slots, sizeof *found);
 	if (!values || !errors || !found) {
 		free(values);
 		free(errors);
@@ -384,13 +323,13 @@ enum validate_status validate_form(const struct field_rule *rules, size_t nrules
 
 	bool unknown = false, repeated = false;
 	for (size_t i = 0; i < f->count; i++) {
-		size_t r = rule_index(rules, nrules, &f->fields[i]);
+		size_t r = rule_index(rules, nrules, &f->pairs[i]);
 		if (r == nrules)
 			unknown = true;
 		else if (found[r])
 			repeated = true;
 		else
-			found[r] = &f->fields[i];
+			found[r] = &f->pairs[i];
 	}
 
 	bool field_errors = false;

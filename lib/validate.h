@@ -18,9 +18,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "form.h"
+#include "urlencoded.h"
 
 enum field_type {
 	FIELD_TEXT,      /* one line of text */
@@ -64,19 +63,10 @@ struct validation {
  * when there are errors, so the form can show them again); free with
  * validation_free. */
 enum validate_status validate_form(const struct field_rule *rules, size_t nrules,
-                                   const struct form *f, struct validation *out);
+                                   const struct urlencoded *f, struct validation *out);
 
 /* Wipes and frees the cleaned values, and frees the messages (each is
  * allocated, so a caller adding a message of its own strdup()s it). */
 void validation_free(struct validation *v);
-
-/* Helpers also used elsewhere (content search, staff tool). */
-bool utf8_valid(const char *s, size_t n);
-/* Decodes the one UTF-8 sequence at s into *cp and returns its length, or 0
- * if the bytes there are not one (an overlong form, a surrogate, a value
- * above U+10FFFF, a stray or missing continuation byte, or n == 0). */
-size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
-/* Number of code points in valid UTF-8. */
-size_t utf8_length(const char *s, size_t n);
 
 #endif

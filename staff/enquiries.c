@@ -31,6 +31,7 @@
 #include "mail.h"
 #include "passphrase.h"
 #include "seal.h"
+#include "ref.h"
 #include "store.h"
 #include "terminal.h"
 
@@ -919,7 +920,7 @@ static bool show_row(void *arg, const struct store_row *row)
 static void normalise_ref(const char *typed, char *out, size_t len)
 {
 	char ref[16];
-	snprintf(out, len, "%s", store_ref_parse(typed, ref) ? ref : typed);
+	snprintf(out, len, "%s", ref_parse(typed, ref) ? ref : typed);
 }
 
 static int cmd_show(struct context *ctx)

@@ -5,7 +5,7 @@
 
 #include "html.h"
 #include "terminal.h"
-#include "validate.h"
+#include "utf8.h"
 
 void export_csv_cell(struct buf *out, const char *s, size_t n, bool to_terminal)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "validate.h"
+#include "utf8.h"
 
 #define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
 #define ELLIPSIS "\xE2\x80\xA6"    /* U+2026 */

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "form.h"
+#include "urlencoded.h"
 #include "forms.h"
 #include "validate.h"
 
@@ -67,11 +67,11 @@ static void choice_labels(void **state)
 
 static enum validate_status check(const char *kind, const char *body, struct validation *v)
 {
-	struct form f;
-	assert_int_equal(form_decode(body, strlen(body), 32, &f), FORM_OK);
+	struct urlencoded f;
+	assert_int_equal(urlencoded_decode(body, strlen(body), 32, &f), URLENCODED_OK);
 	const struct form_spec *spec = form_spec_find(kind);
 	enum validate_status status = validate_form(spec->rules, spec->count, &f, v);
-	form_free(&f);
+	urlencoded_free(&f);
 	return status;
 }
 

@@ -11,7 +11,7 @@
 
 #include "buf.h"
 #include "terminal.h"
-#include "validate.h"
+#include "utf8.h"
 
 #define LIMIT (1 << 20)
 #define FFFD "\xEF\xBF\xBD"
