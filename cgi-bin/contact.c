@@ -88,8 +88,10 @@ static bool set_field_values(struct tpl_scope *scope, const struct form_spec *sp
 	return true;
 }
 
-static void send_form(struct request *req, int status, const struct form_spec *spec,
-                      const struct form_view *view)
+/* Sends spec's form with a fresh token: SITE_ERR_NONE once sent, or the
+ * error to send instead when it would not render. */
+static enum site_error send_form(struct request *req, int status, const struct form_spec *spec,
+                                 const struct form_view *view)
 {
 	char token[TOKEN_TEXT_MAX];
 	token_make(token_key, spec->kind, token_now(), token);
@@ -103,11 +105,9 @@ static void send_form(struct request *req, int status, const struct form_spec *s
 	tpl_scope_free(scope);
 	if (ok)
 		send_page(req, status, &page);
-	else
-		site_send_error(&site, req, 500, "Something went wrong on our side",
-		                "The form could not be shown just now.", true);
 	/* The page may hold what somebody typed. */
 	buf_wipe(&page);
+	return ok ? SITE_ERR_NONE : SITE_ERR_FORM_FAILED;
 }
 
 static bool same_origin(struct request *req)
@@ -170,7 +170,8 @@ static bool open_store(void)
 }
 
 /* Seals and commits; on success ref holds the reference. */
-static bool save_enquiry(const struct form_spec *spec, const struct validation *v, char ref[16])
+static bool save_enquiry(const struct form_spec *spec, const struct validation *v,
+                         char ref[REF_SIZE])
 {
 	if (!open_store())
 		return false;
@@ -221,14 +222,6 @@ static bool save_enquiry(const struct form_spec *spec, const struct validation *
 	return false;
 }
 
-static void send_unavailable(struct request *req)
-{
-	site_send_error(&site, req, 503, "We could not save your enquiry",
-	                "Something went wrong on our side and your enquiry was NOT saved. "
-	                "Please try again in a few minutes, or contact us directly.",
-	                true);
-}
-
 /* Cross-field rule: a phone number is needed if that is how to reach them. */
 static void require_phone_if_chosen(const struct form_spec *spec, struct validation *v)
 {
@@ -248,128 +241,141 @@ static void require_phone_if_chosen(const struct form_spec *spec, struct validat
 		                          "choose email");
 }
 
-static void handle_post(struct request *req, const struct form_spec *spec)
+/* A post decoded and checked against its form's table and token. */
+struct post {
+	struct validation values;
+	enum token_status token;
+	bool honeypot_filled;
+};
+
+/* Decodes body (and wipes it), checks it against spec's table and its
+ * token: SITE_ERR_NONE with post filled (the caller frees post->values), or
+ * the error that refuses it (post then holds nothing). */
+static enum site_error read_post(const struct form_spec *spec, struct buf *body, struct post *post)
 {
-	if (!same_origin(req)) {
-		site_send_error(&site, req, 403, "This form was sent from another site",
-		                "For your safety we only accept the form from our own pages. "
-		                "Please open the form on our site and send it from there.",
-		                true);
-		return;
-	}
-	if (!is_form_encoded(req)) {
-		site_send_error(&site, req, 415, "The form arrived in a format we do not accept",
-		                "Please send the form from our page, without changing it.", true);
-		return;
-	}
-	struct buf body;
-	buf_init(&body, (size_t)cfg.max_body);
-	enum body_status body_status = request_read_body(req, (size_t)cfg.max_body, &body);
-	if (body_status == BODY_SHORT) {
-		buf_wipe(&body); /* the visitor went away mid-post: nobody to answer */
-		return;
-	}
-	if (body_status != BODY_OK) {
-		buf_wipe(&body);
-		if (body_status == BODY_TOO_LARGE)
-			site_send_error(&site, req, 413, "Your message is too long to send",
-			                "Please shorten what you wrote and try again, or contact "
-			                "us directly.",
-			                true);
-		else
-			site_send_error(&site, req, 400, "The form could not be read",
-			                "Please go back to the form and send it again.", true);
-		return;
-	}
 	struct urlencoded form;
-	enum urlencoded_status decoded = urlencoded_decode(body.data, body.len, MAX_FIELDS, &form);
-	buf_wipe(&body);
-	if (decoded != URLENCODED_OK) {
-		site_send_error(&site, req, decoded == URLENCODED_NO_MEMORY ? 503 : 400,
-		                "The form could not be read",
-		                "What arrived was not a form from our site. Please go back to the "
-		                "form and send it again.",
-		                true);
-		return;
-	}
-	struct validation v;
-	enum validate_status checked = validate_form(spec->rules, spec->count, &form, &v);
-	const struct urlencoded_pair *token_field = urlencoded_find(&form, FORM_TOKEN_FIELD);
+	enum urlencoded_status decoded =
+	    urlencoded_decode(body->data, body->len, MAX_FIELDS, &form);
+	buf_wipe(body);
+	if (decoded != URLENCODED_OK)
+		return decoded == URLENCODED_NO_MEMORY ? SITE_ERR_NOT_A_FORM_NO_MEMORY
+		                                       : SITE_ERR_NOT_A_FORM;
+	enum validate_status checked =
+	    validate_form(spec->rules, spec->count, &form, &post->values);
+	const struct urlencoded_pair *token = urlencoded_find(&form, FORM_TOKEN_FIELD);
 	const struct urlencoded_pair *honeypot = urlencoded_find(&form, FORM_HONEYPOT_FIELD);
-	enum token_status token =
-	    token_check(token_key, spec->kind, token_field ? token_field->value : "", token_now(),
-	                cfg.token_min_age, cfg.token_max_age);
-	bool honeypot_filled = honeypot && honeypot->value_len > 0;
+	post->token = token_check(token_key, spec->kind, token ? token->value : "", token_now(),
+	                          cfg.token_min_age, cfg.token_max_age);
+	post->honeypot_filled = honeypot && honeypot->value_len > 0;
 	urlencoded_free(&form);
 
-	if (checked == VALIDATE_UNKNOWN_FIELD || checked == VALIDATE_REPEATED_FIELD ||
-	    checked == VALIDATE_NO_MEMORY) {
-		site_send_error(&site, req, checked == VALIDATE_NO_MEMORY ? 503 : 400,
-		                "The form could not be read",
-		                "What arrived does not match our form. Please go back to the form "
-		                "and send it again.",
-		                true);
-	} else if (token == TOKEN_MISSING || token == TOKEN_FORGED) {
-		site_send_error(&site, req, 403, "This form could not be accepted",
-		                "It did not come from our page as we sent it. Please open the form "
-		                "again and send it from there.",
-		                true);
-	} else {
-		require_phone_if_chosen(spec, &v);
-		bool field_errors = false;
-		for (size_t i = 0; i < v.count; i++)
-			field_errors |= v.errors[i] != NULL;
-		struct form_view view = {.values = &v};
-		char ref[16];
-		if (token == TOKEN_EXPIRED)
-			view.notice =
-			    "This form had been open for a long time, so we refreshed it. "
-			    "Everything you typed is still here: please check it and send "
-			    "it again.";
-		else if (token == TOKEN_TOO_FAST)
-			view.notice = "That was sent faster than we expected from a person. Please "
-			              "check your details and send the form again.";
-		else if (honeypot_filled)
-			view.notice = "Please leave the field labelled \"Leave this empty\" empty, "
-			              "then send the form again.";
-		if (view.notice || field_errors) {
-			send_form(req, 422, spec, &view);
-		} else if (!ratelimit_allow(rate_limit,
-		                            request_param(req, "REMOTE_ADDR")
-		                                ? request_param(req, "REMOTE_ADDR")
-		                                : "",
-		                            time(NULL))) {
-			site_send_error(
-			    &site, req, 429, "We have had several enquiries from you",
-			    "Thank you for getting in touch. To protect the service we "
-			    "accept only a few enquiries from one place in an hour. Please "
-			    "call us instead, or try again later.",
-			    true);
-		} else if (!save_enquiry(spec, &v, ref)) {
-			send_unavailable(req);
-		} else {
-			char location[64];
-			snprintf(location, sizeof location, "/thanks?ref=%s", ref);
-			struct response res = {
-			    .status = 303, .cache = CACHE_NEVER, .location = location};
-			static const char note[] = "Your enquiry was sent.\n";
-			res.content_type = "text/plain; charset=utf-8";
-			response_send(req, &res, note, sizeof note - 1);
-		}
-	}
-	validation_free(&v);
+	enum site_error refused = SITE_ERR_NONE;
+	if (checked == VALIDATE_NO_MEMORY)
+		refused = SITE_ERR_NOT_OUR_FORM_NO_MEMORY;
+	else if (checked == VALIDATE_UNKNOWN_FIELD || checked == VALIDATE_REPEATED_FIELD)
+		refused = SITE_ERR_NOT_OUR_FORM;
+	else if (post->token == TOKEN_MISSING || post->token == TOKEN_FORGED)
+		refused = SITE_ERR_FORGED_TOKEN;
+	if (refused != SITE_ERR_NONE)
+		validation_free(&post->values);
+	return refused;
 }
 
-static void handle_thanks(struct request *req)
+/* Why the form must go back to the visitor although every field is right,
+ * or NULL. */
+static const char *resend_notice(const struct post *post)
+{
+	if (post->token == TOKEN_EXPIRED)
+		return "This form had been open for a long time, so we refreshed it. Everything "
+		       "you "
+		       "typed is still here: please check it and send it again.";
+	if (post->token == TOKEN_TOO_FAST)
+		return "That was sent faster than we expected from a person. Please check your "
+		       "details and send the form again.";
+	if (post->honeypot_filled)
+		return "Please leave the field labelled \"Leave this empty\" empty, then send the "
+		       "form again.";
+	return NULL;
+}
+
+static bool has_field_errors(const struct validation *v)
+{
+	for (size_t i = 0; i < v->count; i++)
+		if (v->errors[i])
+			return true;
+	return false;
+}
+
+/* Sends the visitor to the thank-you page for ref; only ever after the
+ * commit that holds their enquiry. */
+static void send_thanks_redirect(struct request *req, const char *ref)
+{
+	char location[64];
+	snprintf(location, sizeof location, "/thanks?ref=%s", ref);
+	struct response res = {.status = 303,
+	                       .cache = CACHE_NEVER,
+	                       .location = location,
+	                       .content_type = "text/plain; charset=utf-8"};
+	static const char note[] = "Your enquiry was sent.\n";
+	response_send(req, &res, note, sizeof note - 1);
+}
+
+/* The form again (422) if anything needs the visitor's eye, else the rate
+ * limit, the seal and the commit, then the redirect. */
+static enum site_error accept_post(struct request *req, const struct form_spec *spec,
+                                   struct post *post)
+{
+	require_phone_if_chosen(spec, &post->values);
+	const char *notice = resend_notice(post);
+	if (notice || has_field_errors(&post->values)) {
+		struct form_view view = {.values = &post->values, .notice = notice};
+		return send_form(req, 422, spec, &view);
+	}
+	const char *address = request_param(req, "REMOTE_ADDR");
+	if (!ratelimit_allow(rate_limit, address ? address : "", time(NULL)))
+		return SITE_ERR_RATE_LIMITED;
+	char ref[REF_SIZE];
+	if (!save_enquiry(spec, &post->values, ref))
+		return SITE_ERR_NOT_SAVED;
+	send_thanks_redirect(req, ref);
+	return SITE_ERR_NONE;
+}
+
+static enum site_error handle_post(struct request *req, const struct form_spec *spec)
+{
+	if (!same_origin(req))
+		return SITE_ERR_CROSS_SITE;
+	if (!is_form_encoded(req))
+		return SITE_ERR_NOT_URLENCODED;
+	struct buf body;
+	buf_init(&body, (size_t)cfg.max_body);
+	enum body_status read = request_read_body(req, (size_t)cfg.max_body, &body);
+	if (read != BODY_OK) {
+		buf_wipe(&body);
+		if (read == BODY_SHORT)
+			return SITE_ERR_NONE; /* the visitor went away mid-post: nobody to answer */
+		return read == BODY_TOO_LARGE ? SITE_ERR_TOO_LONG : SITE_ERR_NO_LENGTH;
+	}
+	struct post post;
+	enum site_error refused = read_post(spec, &body, &post);
+	if (refused != SITE_ERR_NONE)
+		return refused;
+	enum site_error error = accept_post(req, spec, &post);
+	validation_free(&post.values);
+	return error;
+}
+
+/* The thank-you page, naming the reference when the query holds a valid one. */
+static enum site_error send_thanks(struct request *req)
 {
 	struct urlencoded query;
 	const char *ref = NULL;
 	bool decoded = strlen(req->query) < 256 && urlencoded_decode(req->query, strlen(req->query),
 	                                                             4, &query) == URLENCODED_OK;
 	if (decoded) {
-		const struct urlencoded_pair *field = urlencoded_find(&query, "ref");
-		if (field && ref_valid(field->value))
-			ref = field->value;
+		const struct urlencoded_pair *pair = urlencoded_find(&query, "ref");
+		if (pair && ref_valid(pair->value))
+			ref = pair->value;
 	}
 	struct buf page;
 	buf_init(&page, PAGE_LIMIT);
@@ -381,43 +387,31 @@ static void handle_thanks(struct request *req)
 		urlencoded_free(&query);
 	if (ok)
 		send_page(req, 200, &page);
-	else
-		site_send_error(&site, req, 500, "Something went wrong on our side",
-		                "This page could not be shown, but if you saw no error before it, "
-		                "your enquiry was saved.",
-		                true);
 	buf_free(&page);
+	return ok ? SITE_ERR_NONE : SITE_ERR_THANKS_FAILED;
+}
+
+/* Answers one request: SITE_ERR_NONE once answered, or the error page to send. */
+static enum site_error route(struct request *req)
+{
+	bool get = strcmp(req->method, "GET") == 0 || req->head;
+	bool post = strcmp(req->method, "POST") == 0;
+	if (strcmp(req->path, "/thanks") == 0)
+		return get ? send_thanks(req) : SITE_ERR_THANKS_METHOD;
+	const struct form_spec *spec = req->path[0] == '/' ? form_spec_find(req->path + 1) : NULL;
+	if (!spec)
+		return SITE_ERR_NO_FORM;
+	if (get) {
+		struct form_view view = {0};
+		return send_form(req, 200, spec, &view);
+	}
+	return post ? handle_post(req, spec) : SITE_ERR_FORM_METHOD;
 }
 
 static void handle(struct request *req)
 {
 	site_refresh(&site);
-	bool get = strcmp(req->method, "GET") == 0 || req->head;
-	bool post = strcmp(req->method, "POST") == 0;
-	if (strcmp(req->path, "/thanks") == 0) {
-		if (get)
-			handle_thanks(req);
-		else
-			site_send_error(&site, req, 405, "This page can only be viewed",
-			                "Your browser sent a kind of request this page does not "
-			                "accept.",
-			                false);
-		return;
-	}
-	const struct form_spec *spec = req->path[0] == '/' ? form_spec_find(req->path + 1) : NULL;
-	if (!spec) {
-		site_send_error(&site, req, 404, "Page not found",
-		                "There is no page at this address.", false);
-	} else if (get) {
-		struct form_view view = {0};
-		send_form(req, 200, spec, &view);
-	} else if (post) {
-		handle_post(req, spec);
-	} else {
-		site_send_error(&site, req, 405, "This form cannot take that request",
-		                "Please open the form in your browser and send it from there.",
-		                false);
-	}
+	site_send_error(&site, req, route(req));
 }
 
 static bool worker_start(void)

@@ -292,9 +292,7 @@ static void handle(struct request *req)
 	if (site_refresh(&site))
 		cache_clear();
 	if (strcmp(req->method, "GET") != 0 && !req->head) {
-		site_send_error(&site, req, 405, "This address only shows pages",
-		                "Your browser sent a kind of request this page does not accept.",
-		                false);
+		site_send_error(&site, req, SITE_ERR_PAGES_METHOD);
 		return;
 	}
 	bool searched = false;
@@ -314,15 +312,9 @@ static void handle(struct request *req)
 	bool ok = render_page(req->path, searched ? words : NULL, &page, &found);
 	free(words);
 	if (!found) {
-		site_send_error(&site, req, 404, "Page not found",
-		                "There is no page at this address. It may have moved; the links "
-		                "below lead to everything on the site.",
-		                false);
+		site_send_error(&site, req, SITE_ERR_NOT_FOUND);
 	} else if (!ok) {
-		site_send_error(&site, req, 500, "Something went wrong on our side",
-		                "This page could not be shown just now. Please try again in a "
-		                "moment.",
-		                true);
+		site_send_error(&site, req, SITE_ERR_PAGE_FAILED);
 	} else if (searched) {
 		/* A search says what somebody looked for: never kept in a cache. */
 		send_page(req, page.data, page.len, NULL, CACHE_NEVER);
@@ -343,8 +335,7 @@ static void handle(struct request *req)
 			free(entry->path);
 			free(entry->body);
 			log_error("out of memory caching a page");
-			site_send_error(&site, req, 500, "Something went wrong on our side",
-			                "Please try again in a moment.", true);
+			site_send_error(&site, req, SITE_ERR_PAGE_NO_MEMORY);
 			return;
 		}
 		send_page(req, page.data, page.len, etag, CACHE_PUBLIC);

@@ -53,15 +53,13 @@ bool site_refresh(struct site *site)
 
 static void forget_error_page(struct site_error_page *e)
 {
-	free(e->title);
-	free(e->message);
 	free(e->html);
 	memset(e, 0, sizeof *e);
 }
 
 void site_close(struct site *site)
 {
-	for (size_t i = 0; i < SITE_ERROR_PAGES; i++)
+	for (size_t i = 0; i < SITE_ERR__MAX; i++)
 		forget_error_page(&site->errors[i]);
 	content_close(site->content);
 	site->content = NULL;
@@ -125,86 +123,140 @@ bool site_render(const struct site *site, const char *name, const struct tpl_sco
 	return true;
 }
 
-/* The kept page for these words, or a free slot to keep it in (NULL when
- * every slot holds another page: it is then rendered each time). */
-static struct site_error_page *error_page_slot(struct site *site, int status, const char *title,
-                                               const char *message, bool phone_hint)
+/* The words of every error page; the words a visitor reads are the clinic's
+ * own, so a change here changes what the tests look for. */
+static const struct site_error_text error_texts[SITE_ERR__MAX] = {
+    [SITE_ERR_NONE] = {0, "", "", false},
+    [SITE_ERR_NOT_FOUND] = {404, "Page not found",
+                            "There is no page at this address. It may have moved; the links "
+                            "below lead to everything on the site.",
+                            false},
+    [SITE_ERR_PAGES_METHOD] = {405, "This address only shows pages",
+                               "Your browser sent a kind of request this page does not accept.",
+                               false},
+    [SITE_ERR_PAGE_FAILED] = {500, "Something went wrong on our side",
+                              "This page could not be shown just now. Please try again in a "
+                              "moment.",
+                              true},
+    [SITE_ERR_PAGE_NO_MEMORY] = {500, "Something went wrong on our side",
+                                 "Please try again in a moment.", true},
+    [SITE_ERR_NO_FORM] = {404, "Page not found", "There is no page at this address.", false},
+    [SITE_ERR_FORM_METHOD] = {405, "This form cannot take that request",
+                              "Please open the form in your browser and send it from there.",
+                              false},
+    [SITE_ERR_THANKS_METHOD] = {405, "This page can only be viewed",
+                                "Your browser sent a kind of request this page does not "
+                                "accept.",
+                                false},
+    [SITE_ERR_FORM_FAILED] = {500, "Something went wrong on our side",
+                              "The form could not be shown just now.", true},
+    [SITE_ERR_THANKS_FAILED] = {500, "Something went wrong on our side",
+                                "This page could not be shown, but if you saw no error before "
+                                "it, your enquiry was saved.",
+                                true},
+    [SITE_ERR_CROSS_SITE] = {403, "This form was sent from another site",
+                             "For your safety we only accept the form from our own pages. "
+                             "Please open the form on our site and send it from there.",
+                             true},
+    [SITE_ERR_NOT_URLENCODED] = {415, "The form arrived in a format we do not accept",
+                                 "Please send the form from our page, without changing it.", true},
+    [SITE_ERR_TOO_LONG] = {413, "Your message is too long to send",
+                           "Please shorten what you wrote and try again, or contact us "
+                           "directly.",
+                           true},
+    [SITE_ERR_NO_LENGTH] = {400, "The form could not be read",
+                            "Please go back to the form and send it again.", true},
+    [SITE_ERR_NOT_A_FORM] = {400, "The form could not be read",
+                             "What arrived was not a form from our site. Please go back to the "
+                             "form and send it again.",
+                             true},
+    [SITE_ERR_NOT_A_FORM_NO_MEMORY] = {503, "The form could not be read",
+                                       "What arrived was not a form from our site. Please go "
+                                       "back to the form and send it again.",
+                                       true},
+    [SITE_ERR_NOT_OUR_FORM] = {400, "The form could not be read",
+                               "What arrived does not match our form. Please go back to the "
+                               "form and send it again.",
+                               true},
+    [SITE_ERR_NOT_OUR_FORM_NO_MEMORY] = {503, "The form could not be read",
+                                         "What arrived does not match our form. Please go back "
+                                         "to the form and send it again.",
+                                         true},
+    [SITE_ERR_FORGED_TOKEN] = {403, "This form could not be accepted",
+                               "It did not come from our page as we sent it. Please open the "
+                               "form again and send it from there.",
+                               true},
+    [SITE_ERR_RATE_LIMITED] = {429, "We have had several enquiries from you",
+                               "Thank you for getting in touch. To protect the service we "
+                               "accept only a few enquiries from one place in an hour. Please "
+                               "call us instead, or try again later.",
+                               true},
+    [SITE_ERR_NOT_SAVED] = {503, "We could not save your enquiry",
+                            "Something went wrong on our side and your enquiry was NOT saved. "
+                            "Please try again in a few minutes, or contact us directly.",
+                            true},
+};
+
+const struct site_error_text *site_error_text(enum site_error error)
 {
-	struct site_error_page *free_slot = NULL;
-	for (size_t i = 0; i < SITE_ERROR_PAGES; i++) {
-		struct site_error_page *e = &site->errors[i];
-		if (e->html && e->generation != site->generation)
-			forget_error_page(e);
-		if (!e->html) {
-			if (!free_slot)
-				free_slot = e;
-			continue;
-		}
-		if (e->status == status && e->phone_hint == phone_hint &&
-		    strcmp(e->title, title) == 0 && strcmp(e->message, message) == 0)
-			return e;
-	}
-	return free_slot;
+	return &error_texts[error < SITE_ERR__MAX ? error : SITE_ERR_NONE];
 }
 
-/* Keeps the rendered page in slot, taking over its storage; false (the page
- * left as it was) when memory is short: it is rendered again next time. */
-static bool keep_error_page(struct site *site, struct site_error_page *slot, int status,
-                            const char *title, const char *message, bool phone_hint,
-                            struct buf *page)
+bool site_render_error(const struct site *site, const struct site_error_text *text, struct buf *out)
 {
-	slot->title = strdup(title);
-	slot->message = strdup(message);
-	if (!slot->title || !slot->message) {
-		forget_error_page(slot);
-		return false;
-	}
-	slot->len = page->len;
-	slot->html = buf_take(page);
-	if (!slot->html) {
-		forget_error_page(slot);
-		return false;
-	}
-	slot->status = status;
-	slot->phone_hint = phone_hint;
-	slot->generation = site->generation;
-	return true;
+	struct tpl_scope *scope = site_scope(site, text->title, NULL, NULL);
+	char code[8];
+	snprintf(code, sizeof code, "%d", text->status);
+	bool ok = scope && tpl_set(scope, "status", code) && tpl_set(scope, "title", text->title) &&
+	          tpl_set(scope, "message", text->message) &&
+	          tpl_set_flag(scope, "phone_hint", text->phone_hint) &&
+	          site_render(site, "error", scope, out);
+	tpl_scope_free(scope);
+	return ok;
 }
 
-void site_send_error(struct site *site, struct request *req, int status, const char *title,
-                     const char *message, bool phone_hint)
+/* The kept page of error for the content now loaded, rendering and keeping
+ * it first if need be; NULL when it could not be rendered or kept. */
+static const struct site_error_page *kept_error_page(struct site *site, enum site_error error)
 {
-	struct response res = {.status = status, .cache = CACHE_NEVER};
+	struct site_error_page *page = &site->errors[error];
+	if (page->html && page->generation == site->generation)
+		return page;
+	forget_error_page(page);
+	struct buf html;
+	buf_init(&html, PAGE_LIMIT);
+	if (!site_render_error(site, &error_texts[error], &html)) {
+		buf_free(&html);
+		return NULL;
+	}
+	page->len = html.len;
+	page->html = buf_take(&html);
+	if (!page->html)
+		return NULL; /* memory is short: rendered again next time */
+	page->generation = site->generation;
+	return page;
+}
+
+void site_send_error(struct site *site, struct request *req, enum site_error error)
+{
+	if (error <= SITE_ERR_NONE || error >= SITE_ERR__MAX)
+		return;
+	const struct site_error_text *text = &error_texts[error];
+	struct response res = {.status = text->status, .cache = CACHE_NEVER};
 	char allow[64];
-	if (status == 405) {
+	if (text->status == 405) {
 		snprintf(allow, sizeof allow, "Allow: %s", site->allow);
 		res.extra_header = allow;
 	}
-	struct site_error_page *slot = error_page_slot(site, status, title, message, phone_hint);
-	if (slot && slot->html) {
-		response_send(req, &res, slot->html, slot->len);
+	const struct site_error_page *page = kept_error_page(site, error);
+	if (page) {
+		response_send(req, &res, page->html, page->len);
 		return;
 	}
-	struct buf page;
-	buf_init(&page, PAGE_LIMIT);
-	struct tpl_scope *scope = site_scope(site, title, NULL, NULL);
-	char code[8];
-	snprintf(code, sizeof code, "%d", status);
-	bool ok = scope && tpl_set(scope, "status", code) && tpl_set(scope, "title", title) &&
-	          tpl_set(scope, "message", message) &&
-	          tpl_set_flag(scope, "phone_hint", phone_hint) &&
-	          site_render(site, "error", scope, &page);
-	tpl_scope_free(scope);
-	if (ok && slot && keep_error_page(site, slot, status, title, message, phone_hint, &page)) {
-		response_send(req, &res, slot->html, slot->len);
-		return;
-	}
-	if (!ok) {
-		/* The templates themselves are broken: still say something true. */
-		buf_reset(&page);
-		buf_printf(&page, "<!doctype html><title>%d</title><p>%d %s</p>", status, status,
-		           http_reason(status));
-	}
-	response_send(req, &res, page.data, page.len);
-	buf_free(&page);
+	/* The templates themselves are broken, or memory is short: still say
+	 * something true. */
+	char fallback[160];
+	int n = snprintf(fallback, sizeof fallback, "<!doctype html><title>%d</title><p>%d %s</p>",
+	                 text->status, text->status, http_reason(text->status));
+	response_send(req, &res, fallback, n > 0 ? (size_t)n : 0);
 }

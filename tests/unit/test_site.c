@@ -90,7 +90,7 @@ static int close_site(void **state)
 static size_t kept_pages(void)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < SITE_ERROR_PAGES; i++)
+	for (size_t i = 0; i < SITE_ERR__MAX; i++)
 		if (site.errors[i].html)
 			n++;
 	return n;
@@ -175,8 +175,7 @@ static void read_response(int fd, struct sent *s)
 	free(out);
 }
 
-static void send_error(struct sent *s, const char *method, int status, const char *title,
-                       const char *message, bool phone_hint)
+static void send_error(struct sent *s, const char *method, enum site_error error)
 {
 	int sv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -193,7 +192,7 @@ static void send_error(struct sent *s, const char *method, int status, const cha
 	struct request req;
 	char path[64];
 	assert_true(request_init(&req, &fcgx, path, sizeof path));
-	site_send_error(&site, &req, status, title, message, phone_hint);
+	site_send_error(&site, &req, error);
 	assert_false(req.client_gone);
 	assert_int_equal(FCGX_GetError(fcgx.out), 0);
 	FCGX_FreeStream(&fcgx.out);
@@ -203,10 +202,9 @@ static void send_error(struct sent *s, const char *method, int status, const cha
 	close(sv[1]);
 }
 
-static void get_error(struct sent *s, int status, const char *title, const char *message,
-                      bool phone_hint)
+static void get_error(struct sent *s, enum site_error error)
 {
-	send_error(s, "GET", status, title, message, phone_hint);
+	send_error(s, "GET", error);
 }
 
 static void assert_contains(const char *text, const char *part)
@@ -236,9 +234,7 @@ static void assert_length_is(const struct sent *s, size_t len)
 	assert_contains(s->headers, line);
 }
 
-static const char forbidden_title[] = "Forms & tokens";
-static const char forbidden_message[] = "The form was \"too old\" to accept; it's safe to retry.";
-
+/* The page for a forged token, as the table words it. */
 static void assert_forbidden_page(const struct sent *s)
 {
 	assert_true(strncmp(s->headers, "Status: 403 Forbidden\r\n", 23) == 0);
@@ -246,13 +242,12 @@ static void assert_forbidden_page(const struct sent *s)
 	assert_contains(s->headers, "\r\nContent-Type: text/html; charset=utf-8\r\n");
 	assert_lacks(s->headers, "Allow:");
 	assert_length_is(s, s->body_len);
-	assert_contains(s->body, "<title>Forms &amp; tokens – The Clinic</title>");
-	assert_contains(s->body, "<h1>Forms &amp; tokens</h1>");
-	assert_contains(s->body, "<p>The form was &quot;too old&quot; to accept; it&#39;s safe "
-	                         "to retry.</p>");
+	assert_contains(s->body, "<title>This form could not be accepted – The Clinic</title>");
+	assert_contains(s->body, "<h1>This form could not be accepted</h1>");
+	assert_contains(s->body, "<p>It did not come from our page as we sent it. Please open the "
+	                         "form again and send it from there.</p>");
 	assert_contains(s->body, "Error code: 403");
-	assert_lacks(s->body, forbidden_title);
-	assert_lacks(s->body, "You can also call us");
+	assert_contains(s->body, "You can also call us on ");
 }
 
 /* (a) */
@@ -260,10 +255,10 @@ static void a_kept_page_is_sent_byte_for_byte_again(void **state)
 {
 	(void)state;
 	struct sent first, second;
-	get_error(&first, 403, forbidden_title, forbidden_message, false);
+	get_error(&first, SITE_ERR_FORGED_TOKEN);
 	assert_forbidden_page(&first);
 	assert_int_equal(kept_pages(), 1);
-	get_error(&second, 403, forbidden_title, forbidden_message, false);
+	get_error(&second, SITE_ERR_FORGED_TOKEN);
 	assert_forbidden_page(&second);
 	assert_same(&first, &second);
 	assert_int_equal(kept_pages(), 1); /* found again, not kept twice */
@@ -276,17 +271,14 @@ static void the_kept_page_is_what_is_sent(void **state)
 {
 	(void)state;
 	struct sent first, second;
-	get_error(&first, 403, forbidden_title, forbidden_message, false);
+	get_error(&first, SITE_ERR_FORGED_TOKEN);
 	assert_int_equal(kept_pages(), 1);
-	struct site_error_page *kept = NULL;
-	for (size_t i = 0; i < SITE_ERROR_PAGES; i++)
-		if (site.errors[i].html)
-			kept = &site.errors[i];
-	assert_non_null(kept);
+	struct site_error_page *kept = &site.errors[SITE_ERR_FORGED_TOKEN];
+	assert_non_null(kept->html);
 	char *code = strstr(kept->html, "Error code: 403");
 	assert_non_null(code);
 	code[0] = 'e'; /* same length, so Content-Length still holds */
-	get_error(&second, 403, forbidden_title, forbidden_message, false);
+	get_error(&second, SITE_ERR_FORGED_TOKEN);
 	assert_contains(second.body, "error code: 403");
 	assert_lacks(second.body, "Error code: 403");
 	assert_int_equal(second.body_len, first.body_len);
@@ -294,67 +286,66 @@ static void the_kept_page_is_what_is_sent(void **state)
 	free_sent(&second);
 }
 
-/* (b) Every word of the page picks the kept page, not the status alone. */
-static void other_words_for_the_same_status_get_their_own_page(void **state)
+/* (b) Each error has its own kept page, also where it shares a status, a
+ * title or its words with another. */
+static void errors_sharing_a_status_or_words_get_their_own_page(void **state)
 {
 	(void)state;
 	struct sent kept, other;
-	get_error(&kept, 403, "This form could not be accepted", "Please send the form again.",
-	          false);
-	assert_contains(kept.body, "<p>Please send the form again.</p>");
+	get_error(&kept, SITE_ERR_FORGED_TOKEN);
+	assert_forbidden_page(&kept);
 
-	get_error(&other, 403, "This form could not be accepted",
-	          "The form was sent from another site.", false);
-	assert_contains(other.body, "<p>The form was sent from another site.</p>");
-	assert_lacks(other.body, "Please send the form again.");
-	free_sent(&other);
-
-	get_error(&other, 403, "This form was sent from another site",
-	          "Please send the form again.", false);
+	get_error(&other, SITE_ERR_CROSS_SITE); /* the same status */
+	assert_true(strncmp(other.headers, "Status: 403 Forbidden\r\n", 23) == 0);
 	assert_contains(other.body, "<h1>This form was sent from another site</h1>");
-	assert_lacks(other.body, "<h1>This form could not be accepted</h1>");
+	assert_lacks(other.body, "It did not come from our page");
 	free_sent(&other);
 
-	get_error(&other, 403, "This form could not be accepted", "Please send the form again.",
-	          true);
-	assert_contains(other.body, "<p>You can also call us on ");
-	assert_lacks(kept.body, "You can also call us");
-	free_sent(&other);
-
-	get_error(&other, 400, "This form could not be accepted", "Please send the form again.",
-	          false);
+	get_error(&other, SITE_ERR_NOT_A_FORM); /* another status, its own words */
 	assert_true(strncmp(other.headers, "Status: 400 Bad Request\r\n", 25) == 0);
+	assert_contains(other.body, "<p>What arrived was not a form from our site.");
 	assert_contains(other.body, "Error code: 400");
-	assert_lacks(other.body, "Error code: 403");
+	free_sent(&other);
+
+	get_error(&other, SITE_ERR_NOT_A_FORM_NO_MEMORY); /* the same words, another status */
+	assert_true(strncmp(other.headers, "Status: 503 Service Unavailable\r\n", 33) == 0);
+	assert_contains(other.body, "<p>What arrived was not a form from our site.");
+	assert_contains(other.body, "Error code: 503");
+	free_sent(&other);
+
+	get_error(&other, SITE_ERR_NO_FORM); /* no phone hint */
+	assert_true(strncmp(other.headers, "Status: 404 Not Found\r\n", 23) == 0);
+	assert_contains(other.body, "<p>There is no page at this address.</p>");
+	assert_lacks(other.body, "You can also call us");
 	free_sent(&other);
 	assert_int_equal(kept_pages(), 5);
 
 	/* And the first is still kept as it was. */
-	get_error(&other, 403, "This form could not be accepted", "Please send the form again.",
-	          false);
+	get_error(&other, SITE_ERR_FORGED_TOKEN);
 	assert_same(&kept, &other);
 	assert_int_equal(kept_pages(), 5);
 	free_sent(&other);
 	free_sent(&kept);
 }
 
-/* (c) */
-static void markup_in_the_words_is_escaped_on_every_send(void **state)
+/* (c) The words go through the template's escaping like any other text. */
+static void markup_in_the_words_is_escaped(void **state)
 {
 	(void)state;
-	const char *title = "<script>alert(1)</script>";
-	const char *message = "Bad <b>input</b> & \"quotes\"";
+	const struct site_error_text text = {400, "<script>alert(1)</script>",
+	                                     "Bad <b>input</b> & \"quotes\"", false};
 	for (int round = 0; round < 2; round++) {
-		struct sent s;
-		get_error(&s, 400, title, message, false);
-		assert_contains(s.body, "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>");
-		assert_contains(s.body, "<title>&lt;script&gt;alert(1)&lt;/script&gt; – ");
-		assert_contains(s.body,
+		struct buf page;
+		buf_init(&page, PAGE_LIMIT);
+		assert_true(site_render_error(&site, &text, &page));
+		assert_contains(page.data, "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>");
+		assert_contains(page.data, "<title>&lt;script&gt;alert(1)&lt;/script&gt; – ");
+		assert_contains(page.data,
 		                "<p>Bad &lt;b&gt;input&lt;/b&gt; &amp; &quot;quotes&quot;</p>");
-		assert_lacks(s.body, "<script");
-		assert_lacks(s.body, "<b>");
-		assert_int_equal(kept_pages(), 1);
-		free_sent(&s);
+		assert_lacks(page.data, "<script");
+		assert_lacks(page.data, "<b>");
+		assert_int_equal(kept_pages(), 0); /* rendering alone keeps nothing */
+		buf_free(&page);
 	}
 }
 
@@ -363,13 +354,13 @@ static void a_new_generation_renders_the_page_again(void **state)
 {
 	(void)state;
 	struct sent first, again;
-	get_error(&first, 403, forbidden_title, forbidden_message, false);
+	get_error(&first, SITE_ERR_FORGED_TOKEN);
 	site.generation++; /* as site_refresh does when a new build appears */
-	get_error(&again, 403, forbidden_title, forbidden_message, false);
+	get_error(&again, SITE_ERR_FORGED_TOKEN);
 	assert_forbidden_page(&again);
 	assert_same(&first, &again);
 	assert_int_equal(kept_pages(), 1); /* the old one was let go */
-	for (size_t i = 0; i < SITE_ERROR_PAGES; i++)
+	for (size_t i = 0; i < SITE_ERR__MAX; i++)
 		if (site.errors[i].html)
 			assert_int_equal(site.errors[i].generation, site.generation);
 	free_sent(&first);
@@ -401,7 +392,7 @@ static void a_new_build_changes_the_kept_page(void **state)
 {
 	(void)state;
 	struct sent old, fresh, kept;
-	get_error(&old, 403, forbidden_title, forbidden_message, false);
+	get_error(&old, SITE_ERR_FORGED_TOKEN);
 	assert_lacks(old.body, "Rebuilt error page");
 
 	char template_path[256];
@@ -420,10 +411,10 @@ static void a_new_build_changes_the_kept_page(void **state)
 	unsigned generation = site.generation;
 	assert_true(site_refresh(&site));
 	assert_int_equal(site.generation, generation + 1);
-	get_error(&fresh, 403, forbidden_title, forbidden_message, false);
+	get_error(&fresh, SITE_ERR_FORGED_TOKEN);
 	assert_forbidden_page(&fresh);
 	assert_contains(fresh.body, "<p>Rebuilt error page</p>");
-	get_error(&kept, 403, forbidden_title, forbidden_message, false);
+	get_error(&kept, SITE_ERR_FORGED_TOKEN);
 	assert_same(&fresh, &kept);
 
 	/* Put the real template back for the tests that follow. A look for a
@@ -446,38 +437,38 @@ static void a_new_build_changes_the_kept_page(void **state)
 	free_sent(&kept);
 }
 
-/* (e) */
-static void pages_beyond_the_kept_ones_still_carry_their_own_words(void **state)
+/* (e) Every error of the table has a kept page, each with its own status
+ * and words and none of another's. */
+static void every_error_is_kept_with_its_own_words(void **state)
 {
 	(void)state;
-	enum { PAGES = SITE_ERROR_PAGES + 4 };
-	struct sent first[PAGES];
-	char message[PAGES][64];
-	for (size_t i = 0; i < PAGES; i++)
-		snprintf(message[i], sizeof message[i], "Refusal number %02zu of the flood.", i);
-	for (size_t i = 0; i < PAGES; i++) {
-		get_error(&first[i], 429, "Too many messages", message[i], false);
-		char paragraph[80];
-		snprintf(paragraph, sizeof paragraph, "<p>%s</p>", message[i]);
-		assert_contains(first[i].body, paragraph);
-		assert_int_equal(kept_pages(), i < SITE_ERROR_PAGES ? i + 1 : SITE_ERROR_PAGES);
+	struct sent first[SITE_ERR__MAX];
+	for (size_t i = SITE_ERR_NONE + 1; i < SITE_ERR__MAX; i++) {
+		const struct site_error_text *text = site_error_text(i);
+		get_error(&first[i], i);
+		char line[160];
+		snprintf(line, sizeof line, "Status: %d ", text->status);
+		assert_true(strncmp(first[i].headers, line, strlen(line)) == 0);
+		snprintf(line, sizeof line, "<h1>%s</h1>", text->title);
+		assert_contains(first[i].body, line);
+		assert_contains(first[i].body, text->message);
+		assert_int_equal(kept_pages(), i);
 	}
-	/* Again, in reverse so that the ones that were not kept come first. */
-	for (size_t i = PAGES; i-- > 0;) {
+	/* Again, in reverse: each is the page kept for it, with no other's words. */
+	for (size_t i = SITE_ERR__MAX; i-- > SITE_ERR_NONE + 1;) {
 		struct sent again;
-		get_error(&again, 429, "Too many messages", message[i], false);
-		char paragraph[80];
-		snprintf(paragraph, sizeof paragraph, "<p>%s</p>", message[i]);
-		assert_contains(again.body, paragraph);
+		get_error(&again, i);
 		assert_same(&first[i], &again);
-		for (size_t j = 0; j < PAGES; j++)
-			if (j != i)
-				assert_lacks(again.body, message[j]);
+		for (size_t j = SITE_ERR_NONE + 1; j < SITE_ERR__MAX; j++)
+			if (!strstr(site_error_text(i)->message, site_error_text(j)->message))
+				assert_lacks(again.body, site_error_text(j)->message);
 		free_sent(&again);
 	}
-	assert_int_equal(kept_pages(), SITE_ERROR_PAGES);
-	for (size_t i = 0; i < PAGES; i++)
+	assert_int_equal(kept_pages(), SITE_ERR__MAX - 1);
+	for (size_t i = SITE_ERR_NONE + 1; i < SITE_ERR__MAX; i++)
 		free_sent(&first[i]);
+	/* SITE_ERR_NONE has no page. */
+	assert_int_equal(site_error_text(SITE_ERR_NONE)->status, 0);
 }
 
 /* (f) */
@@ -485,22 +476,21 @@ static void method_not_allowed_says_what_is(void **state)
 {
 	(void)state;
 	struct sent first, second, other;
-	get_error(&first, 405, "This address does not take that method",
-	          "Use the form on the contact page.", false);
-	get_error(&second, 405, "This address does not take that method",
-	          "Use the form on the contact page.", false);
+	get_error(&first, SITE_ERR_FORM_METHOD);
+	get_error(&second, SITE_ERR_FORM_METHOD);
 	assert_int_equal(kept_pages(), 1);
 	for (int i = 0; i < 2; i++) {
 		const struct sent *s = i ? &second : &first;
 		assert_true(strncmp(s->headers, "Status: 405 Method Not Allowed\r\n", 32) == 0);
 		assert_contains(s->headers, "\r\nAllow: GET, HEAD\r\n");
 		assert_contains(s->headers, "\r\nCache-Control: no-store\r\n");
-		assert_contains(s->body, "<p>Use the form on the contact page.</p>");
+		assert_contains(s->body, "<p>Please open the form in your browser and send it from "
+		                         "there.</p>");
 		assert_length_is(s, s->body_len);
 	}
 	assert_same(&first, &second);
 	/* Only 405 says it. */
-	get_error(&other, 403, forbidden_title, forbidden_message, false);
+	get_error(&other, SITE_ERR_FORGED_TOKEN);
 	assert_forbidden_page(&other);
 	free_sent(&first);
 	free_sent(&second);
@@ -511,31 +501,30 @@ static void method_not_allowed_says_what_is(void **state)
 static void head_gets_the_headers_alone(void **state)
 {
 	(void)state;
-	const char *title = "The form could not be read";
 	struct sent head, get, head_again;
 
 	/* HEAD first: rendered, kept, body left out. */
-	send_error(&head, "HEAD", 400, title, "Please try again.", false);
+	send_error(&head, "HEAD", SITE_ERR_NO_LENGTH);
 	assert_int_equal(head.body_len, 0);
 	assert_true(strncmp(head.headers, "Status: 400 Bad Request\r\n", 25) == 0);
 	assert_contains(head.headers, "\r\nCache-Control: no-store\r\n");
 	assert_int_equal(kept_pages(), 1);
 	/* A GET then has the whole kept page, and the same headers. */
-	get_error(&get, 400, title, "Please try again.", false);
+	get_error(&get, SITE_ERR_NO_LENGTH);
 	assert_true(get.body_len > 0);
-	assert_contains(get.body, "<p>Please try again.</p>");
+	assert_contains(get.body, "<p>Please go back to the form and send it again.</p>");
 	assert_length_is(&get, get.body_len);
 	assert_string_equal(head.headers, get.headers);
-	send_error(&head_again, "HEAD", 400, title, "Please try again.", false);
+	send_error(&head_again, "HEAD", SITE_ERR_NO_LENGTH);
 	assert_same(&head, &head_again);
 	free_sent(&head);
 	free_sent(&get);
 	free_sent(&head_again);
 
 	/* GET first, then HEAD from the kept page. */
-	get_error(&get, 400, title, "Check the form and send it again.", false);
+	get_error(&get, SITE_ERR_NOT_OUR_FORM);
 	assert_int_equal(kept_pages(), 2);
-	send_error(&head, "HEAD", 400, title, "Check the form and send it again.", false);
+	send_error(&head, "HEAD", SITE_ERR_NOT_OUR_FORM);
 	assert_int_equal(kept_pages(), 2);
 	assert_int_equal(head.body_len, 0);
 	assert_string_equal(head.headers, get.headers);
@@ -545,7 +534,7 @@ static void head_gets_the_headers_alone(void **state)
 
 	/* 405 to a HEAD: the Allow header, still no body, on both sends. */
 	for (int round = 0; round < 2; round++) {
-		send_error(&head, "HEAD", 405, "Not here", "Use GET.", false);
+		send_error(&head, "HEAD", SITE_ERR_PAGES_METHOD);
 		assert_contains(head.headers, "\r\nAllow: GET, HEAD\r\n");
 		assert_int_equal(head.body_len, 0);
 		free_sent(&head);
@@ -559,11 +548,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    SITE_TEST(a_kept_page_is_sent_byte_for_byte_again),
 	    SITE_TEST(the_kept_page_is_what_is_sent),
-	    SITE_TEST(other_words_for_the_same_status_get_their_own_page),
-	    SITE_TEST(markup_in_the_words_is_escaped_on_every_send),
+	    SITE_TEST(errors_sharing_a_status_or_words_get_their_own_page),
+	    SITE_TEST(markup_in_the_words_is_escaped),
 	    SITE_TEST(a_new_generation_renders_the_page_again),
 	    SITE_TEST(a_new_build_changes_the_kept_page),
-	    SITE_TEST(pages_beyond_the_kept_ones_still_carry_their_own_words),
+	    SITE_TEST(every_error_is_kept_with_its_own_words),
 	    SITE_TEST(method_not_allowed_says_what_is),
 	    SITE_TEST(head_gets_the_headers_alone),
 	};
