@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "envelope.h"
+#include "forms.h"
 #include "keyring.h"
 #include "seal.h"
 #include "unseal.h"
@@ -91,9 +92,7 @@ static void fill_envelope(struct envelope *e, const char *kind, const char *ref,
 	snprintf(e->kind, sizeof e->kind, "%s", kind);
 	snprintf(e->ref, sizeof e->ref, "%s", ref);
 	snprintf(e->key_id, sizeof e->key_id, "%s", key_id);
-	struct tm tm;
-	gmtime_r(&when, &tm);
-	strftime(e->received, sizeof e->received, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	envelope_stamp(e, (struct timespec){.tv_sec = when});
 }
 
 static bool add(struct envelope *e, const char *name, const char *value)
@@ -141,16 +140,14 @@ static int make_enquiries(const char *db_path, const char *public_path, long cou
 	int rc = 0;
 	for (long i = 0; i < count && rc == 0; i++) {
 		bool contact = i % 2 == 0;
-		const char *kind = contact ? "contact" : "start";
+		const char *kind = form_spec(contact ? FORM_CONTACT : FORM_START)->kind;
 		time_t when =
 		    first + (time_t)((double)SPREAD_DAYS * 86400.0 * (double)i / (double)count);
-		char day[11];
-		struct tm tm;
-		gmtime_r(&when, &tm);
-		strftime(day, sizeof day, "%Y-%m-%d", &tm);
+		char day[STORE_DAY_SIZE];
+		store_day(when, day);
 		enum store_status status = STORE_DUPLICATE;
 		for (int attempt = 0; attempt < 3 && status == STORE_DUPLICATE; attempt++) {
-			char ref[16];
+			char ref[REF_SIZE];
 			ref_new(ref);
 			struct envelope e;
 			fill_envelope(&e, kind, ref, pk.key_id, when);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "config.h"
@@ -58,7 +57,7 @@ static bool set_field_values(struct tpl_scope *scope, const struct form_spec *sp
 {
 	char name[96];
 	for (size_t i = 0; i < spec->count; i++) {
-		const struct field_rule *rule = &spec->rules[i];
+		const struct field_rule *rule = spec->rules[i];
 		if (rule->type == FIELD_IGNORED)
 			continue;
 		const char *value = v->values[i] ? v->values[i] : "";
@@ -144,18 +143,6 @@ static bool is_form_encoded(struct request *req)
 	return next == '\0' || next == ';' || next == ' ';
 }
 
-static void utc_times(char received[32], char day[11])
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	struct tm tm;
-	gmtime_r(&tv.tv_sec, &tm);
-	char seconds[24];
-	strftime(seconds, sizeof seconds, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(received, 32, "%s.%03dZ", seconds, (int)(tv.tv_usec / 1000));
-	strftime(day, 11, "%Y-%m-%d", &tm);
-}
-
 static bool open_store(void)
 {
 	if (store)
@@ -179,16 +166,19 @@ static bool save_enquiry(const struct form_spec *spec, const struct validation *
 		struct envelope e;
 		memset(&e, 0, sizeof e);
 		e.version = ENVELOPE_VERSION;
-		char day[11];
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		char day[STORE_DAY_SIZE];
+		store_day(now.tv_sec, day);
+		envelope_stamp(&e, now);
 		ref_new(ref);
-		utc_times(e.received, day);
 		snprintf(e.kind, sizeof e.kind, "%s", spec->kind);
 		snprintf(e.ref, sizeof e.ref, "%s", ref);
 		snprintf(e.key_id, sizeof e.key_id, "%s", staff_key.key_id);
 		bool ok = true;
 		for (size_t i = 0; ok && i < spec->count; i++)
-			if (spec->rules[i].type != FIELD_IGNORED)
-				ok = envelope_add(&e, spec->rules[i].name, v->values[i],
+			if (spec->rules[i]->type != FIELD_IGNORED)
+				ok = envelope_add(&e, spec->rules[i]->name, v->values[i],
 				                  strlen(v->values[i]));
 		struct buf plain, sealed;
 		buf_init(&plain, 1024 * 1024);
@@ -220,25 +210,6 @@ static bool save_enquiry(const struct form_spec *spec, const struct validation *
 	}
 	log_error("storing an enquiry failed: no free reference after 3 tries");
 	return false;
-}
-
-/* Cross-field rule: a phone number is needed if that is how to reach them. */
-static void require_phone_if_chosen(const struct form_spec *spec, struct validation *v)
-{
-	size_t method = spec->count, phone = spec->count;
-	for (size_t i = 0; i < spec->count; i++) {
-		if (strcmp(spec->rules[i].name, "contact_method") == 0)
-			method = i;
-		else if (strcmp(spec->rules[i].name, "phone") == 0)
-			phone = i;
-	}
-	if (method == spec->count || phone == spec->count)
-		return;
-	if (strcmp(v->values[method], "phone") == 0 && v->values[phone][0] == '\0' &&
-	    !v->errors[phone])
-		/* validation_free frees every message, so this one is a copy too. */
-		v->errors[phone] = strdup("Enter a phone number so that we can call you, or "
-		                          "choose email");
 }
 
 /* A post decoded and checked against its form's table and token. */
@@ -325,7 +296,7 @@ static void send_thanks_redirect(struct request *req, const char *ref)
 static enum site_error accept_post(struct request *req, const struct form_spec *spec,
                                    struct post *post)
 {
-	require_phone_if_chosen(spec, &post->values);
+	form_check_together(spec, &post->values);
 	const char *notice = resend_notice(post);
 	if (notice || has_field_errors(&post->values)) {
 		struct form_view view = {.values = &post->values, .notice = notice};

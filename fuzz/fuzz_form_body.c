@@ -220,7 +220,7 @@ static void check_validation(const struct form_spec *spec, const struct urlencod
 	for (size_t i = 0; i < form->count; i++) {
 		bool known = false;
 		for (size_t r = 0; r < spec->count; r++)
-			known = known || same_name(&form->pairs[i], spec->rules[r].name);
+			known = known || same_name(&form->pairs[i], spec->rules[r]->name);
 		unknown = unknown || !known;
 		for (size_t j = 0; j < i; j++)
 			repeated =
@@ -246,8 +246,8 @@ static void check_validation(const struct form_spec *spec, const struct urlencod
 			if (v.errors[r]) {
 				any_error = true;
 				FUZZ_CHECK(v.errors[r][0] != '\0');
-			} else if (spec->rules[r].type != FIELD_IGNORED) {
-				check_clean_value(&spec->rules[r], v.values[r]);
+			} else if (spec->rules[r]->type != FIELD_IGNORED) {
+				check_clean_value(spec->rules[r], v.values[r]);
 			}
 		}
 		FUZZ_CHECK(any_error == (status == VALIDATE_FIELD_ERRORS));

@@ -110,6 +110,17 @@ void buf_free(struct buf *b)
 	buf_init(b, b->limit);
 }
 
+bool buf_put_alternatives(struct buf *b, const char *const *words, size_t n, const char *quote)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b, "%s%s%s%s",
+		           i == 0       ? ""
+		           : i + 1 == n ? " or "
+		                        : ", ",
+		           quote, words[i], quote);
+	return !b->failed;
+}
+
 char *buf_take(struct buf *b)
 {
 	char *data = b->data;

@@ -26,6 +26,9 @@ bool buf_puts(struct buf *b, const char *s);
 bool buf_putc(struct buf *b, char c);
 bool buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Appends n words as a sentence offers them, each between quote marks
+ * (quote may be ""): "a", "b" or "c". */
+bool buf_put_alternatives(struct buf *b, const char *const *words, size_t n, const char *quote);
 void buf_reset(struct buf *b);
 /* Zeroes every byte ever held (sodium_memzero), then frees. For plaintext. */
 void buf_wipe(struct buf *b);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAGIC "CLINIC-ENQUIRY "
 #define FIELD_PREFIX "field."
@@ -384,4 +385,46 @@ bool envelope_decode(const char *bytes, size_t len, struct envelope *e, char *er
 		return true;
 	envelope_wipe(e);
 	return false;
+}
+
+void envelope_stamp(struct envelope *e, struct timespec t)
+{
+	struct tm tm;
+	char seconds[24];
+	if (!gmtime_r(&t.tv_sec, &tm) ||
+	    strftime(seconds, sizeof seconds, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		e->received[0] = '\0';
+		return;
+	}
+	snprintf(e->received, sizeof e->received, "%s.%03dZ", seconds, (int)(t.tv_nsec / 1000000));
+}
+
+bool envelope_received_time(const char *received, time_t *out)
+{
+	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	const char *s = received;
+	size_t n = strlen(s);
+	if (n != sizeof pattern - 1 && n != sizeof pattern - 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char want = (n == sizeof pattern - 5 && i == n - 1) ? 'Z' : pattern[i];
+		if (want == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != want)
+			return false;
+	}
+	struct tm tm = {0};
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	tm.tm_hour = atoi(s + 11);
+	tm.tm_min = atoi(s + 14);
+	tm.tm_sec = atoi(s + 17);
+	struct tm check = tm;
+	time_t t = timegm(&tm);
+	/* timegm normalises impossible dates and times: a change means one. */
+	if (t == (time_t)-1 || tm.tm_year != check.tm_year || tm.tm_mon != check.tm_mon ||
+	    tm.tm_mday != check.tm_mday || tm.tm_hour != check.tm_hour ||
+	    tm.tm_min != check.tm_min || tm.tm_sec != check.tm_sec)
+		return false;
+	*out = t;
+	return true;
 }

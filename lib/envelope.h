@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "buf.h"
 
@@ -53,5 +54,13 @@ const struct envelope_field *envelope_get(const struct envelope *e, const char *
 
 /* Zeroes and frees the field copies. */
 void envelope_wipe(struct envelope *e);
+
+/* Writes the exact time t into e->received, "2026-11-26T14:03:07.123Z";
+ * its first ten characters are the store's day of t (store_day). */
+void envelope_stamp(struct envelope *e, struct timespec t);
+
+/* The exact time of receipt an envelope holds, "2026-11-26T14:03:07.123Z"
+ * (or without the milliseconds), as a time; false for anything else. */
+bool envelope_received_time(const char *received, time_t *out);
 
 #endif

@@ -10,7 +10,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "buf.h"
+#include "forms.h"
 
 /*
  * migrations[i] brings the schema from version i to version i + 1. A
@@ -123,6 +127,33 @@ const char *store_error(const struct store *s)
 	return s->error[0] ? s->error : "no error";
 }
 
+static const char *const row_statuses[ROW_STATUS__MAX] = {
+    [ROW_NEW] = "new",
+    [ROW_HANDLED] = "handled",
+};
+
+const char *store_row_status_name(enum store_row_status status)
+{
+	return row_statuses[status < ROW_STATUS__MAX ? status : ROW_NEW];
+}
+
+bool store_row_status_find(const char *name, enum store_row_status *out)
+{
+	for (size_t i = 0; name && i < ROW_STATUS__MAX; i++)
+		if (strcmp(row_statuses[i], name) == 0) {
+			*out = (enum store_row_status)i;
+			return true;
+		}
+	return false;
+}
+
+void store_day(time_t t, char out[STORE_DAY_SIZE])
+{
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || strftime(out, STORE_DAY_SIZE, "%Y-%m-%d", &tm) == 0)
+		out[0] = '\0';
+}
+
 static bool is_digits(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -131,25 +162,60 @@ static bool is_digits(const char *s, size_t n)
 	return true;
 }
 
-static bool valid_day(const char *day)
+/* The days in month (1 to 12) of year, in the Gregorian calendar. */
+static int days_in_month(int year, int month)
 {
-	if (!day || strlen(day) != 10 || day[4] != '-' || day[7] != '-')
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+bool store_day_valid(const char *day)
+{
+	if (!day || strlen(day) != STORE_DAY_SIZE - 1 || day[4] != '-' || day[7] != '-')
 		return false;
 	if (!is_digits(day, 4) || !is_digits(day + 5, 2) || !is_digits(day + 8, 2))
 		return false;
+	int year = atoi(day);
 	int month = (day[5] - '0') * 10 + (day[6] - '0');
 	int mday = (day[8] - '0') * 10 + (day[9] - '0');
-	return month >= 1 && month <= 12 && mday >= 1 && mday <= 31;
+	return month >= 1 && month <= 12 && mday >= 1 && mday <= days_in_month(year, month);
+}
+
+/* Fails with "<what> must be " and the kinds the forms have. */
+static enum store_status fail_kind(struct store *s, const char *what)
+{
+	const char *kinds[FORM__MAX];
+	for (size_t i = 0; i < FORM__MAX; i++)
+		kinds[i] = form_spec((enum form_kind)i)->kind;
+	struct buf list;
+	buf_init(&list, 256);
+	buf_put_alternatives(&list, kinds, FORM__MAX, "\"");
+	fail(s, "%s must be %s", what, list.data ? list.data : "a form's kind");
+	buf_free(&list);
+	return STORE_FAILED;
+}
+
+/* Fails with "<what> must be " and the statuses a row may have. */
+static enum store_status fail_status(struct store *s, const char *what)
+{
+	struct buf list;
+	buf_init(&list, 256);
+	buf_put_alternatives(&list, row_statuses, ROW_STATUS__MAX, "\"");
+	fail(s, "%s must be %s", what, list.data ? list.data : "a status");
+	buf_free(&list);
+	return STORE_FAILED;
 }
 
 static bool valid_kind(const char *kind)
 {
-	return kind && (strcmp(kind, "contact") == 0 || strcmp(kind, "start") == 0);
+	return kind && form_spec_find(kind) != NULL;
 }
 
 static bool valid_status(const char *status)
 {
-	return status && (strcmp(status, "new") == 0 || strcmp(status, "handled") == 0);
+	enum store_row_status found;
+	return store_row_status_find(status, &found);
 }
 
 /* Short identifiers (references, key ids) of letters, digits, '-' and '_'. */
@@ -442,8 +508,8 @@ static enum store_status check_new_row(struct store *s, const struct store_new_r
 	if (!valid_token(row->ref, sizeof((struct store_row *)0)->ref - 1))
 		return fail(s, "an enquiry reference must be 1 to 15 letters, digits or dashes");
 	if (!valid_kind(row->kind))
-		return fail(s, "an enquiry's kind must be \"contact\" or \"start\"");
-	if (!valid_day(row->day))
+		return fail_kind(s, "an enquiry's kind");
+	if (!store_day_valid(row->day))
 		return fail(s, "an enquiry's day must be written YYYY-MM-DD");
 	if (!valid_token(row->key_id, sizeof((struct store_row *)0)->key_id - 1))
 		return fail(s, "a key id must be 1 to 31 letters or digits");
@@ -604,10 +670,10 @@ enum store_status store_each(struct store *s, const struct store_filter *filter,
 	const char *kind = filter ? filter->kind : NULL;
 	const char *since = filter ? filter->since : NULL;
 	if (status && !valid_status(status))
-		return fail(s, "the status to list must be \"new\" or \"handled\"");
+		return fail_status(s, "the status to list");
 	if (kind && !valid_kind(kind))
-		return fail(s, "the kind to list must be \"contact\" or \"start\"");
-	if (since && !valid_day(since))
+		return fail_kind(s, "the kind to list");
+	if (since && !store_day_valid(since))
 		return fail(s, "the first day to list must be written YYYY-MM-DD");
 	sqlite3_stmt *st = statement(s, ST_EACH);
 	if (!st)
@@ -644,7 +710,7 @@ enum store_status store_get(struct store *s, const char *ref,
 enum store_status store_set_status(struct store *s, const char *ref, const char *status)
 {
 	if (!valid_status(status))
-		return fail(s, "an enquiry's status must be \"new\" or \"handled\"");
+		return fail_status(s, "an enquiry's status");
 	if (!ref)
 		return STORE_NOT_FOUND;
 	if (begin_write(s) != STORE_OK)
@@ -714,7 +780,7 @@ static enum store_status reclaim(struct store *s)
 enum store_status store_purge(struct store *s, const char *before_day, bool dry_run, long *deleted)
 {
 	*deleted = 0;
-	if (!valid_day(before_day))
+	if (!store_day_valid(before_day))
 		return fail(s, "the day to purge before must be written YYYY-MM-DD");
 	if (dry_run)
 		return count_before(s, before_day, deleted);

@@ -16,8 +16,28 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct store;
+
+/* What the staff have made of an enquiry, kept in its row as text. */
+enum store_row_status { ROW_NEW, ROW_HANDLED, ROW_STATUS__MAX };
+
+/* "new", "handled": the text the row keeps for status. */
+const char *store_row_status_name(enum store_row_status status);
+
+/* The status whose text is name; false when there is none. */
+bool store_row_status_find(const char *name, enum store_row_status *out);
+
+/* The day an enquiry arrived, as its row keeps it: "YYYY-MM-DD" in UTC. */
+#define STORE_DAY_SIZE 11
+
+/* The UTC day of t, as rows keep it. */
+void store_day(time_t t, char out[STORE_DAY_SIZE]);
+
+/* Whether day is a real calendar day written as rows keep it (2026-02-29
+ * and 2026-04-31 are not). */
+bool store_day_valid(const char *day);
 
 enum store_mode {
 	STORE_READ_ONLY,
@@ -34,18 +54,18 @@ enum store_status {
 struct store_row {
 	int64_t id;
 	char ref[16];
-	char kind[16];
-	char day[11]; /* YYYY-MM-DD, UTC */
+	char kind[16]; /* a form's kind (forms.h) */
+	char day[STORE_DAY_SIZE];
 	char key_id[32];
-	char status[8]; /* "new" or "handled" */
+	char status[8]; /* see enum store_row_status */
 	unsigned char *sealed;
 	size_t sealed_len;
 };
 
 struct store_filter {
-	const char *status; /* "new", "handled", or NULL for all */
-	const char *kind;   /* "contact", "start", or NULL */
-	const char *since;  /* YYYY-MM-DD or NULL */
+	const char *status; /* a status's text, or NULL for all */
+	const char *kind;   /* a form's kind, or NULL for all */
+	const char *since;  /* a day, or NULL */
 };
 
 /* On failure *out may still hold a handle so that store_error() can say why:
@@ -84,7 +104,7 @@ enum store_status store_get(struct store *s, const char *ref,
                             bool (*fn)(void *arg, const struct store_row *row), void *arg);
 enum store_status store_set_status(struct store *s, const char *ref, const char *status);
 
-/* Deletes rows received before day (YYYY-MM-DD), checkpoints the WAL and
+/* Deletes rows received before day, checkpoints the WAL and
  * VACUUMs so the bytes leave the file; *deleted receives the count. With
  * dry_run nothing changes and *deleted is what would go. */
 enum store_status store_purge(struct store *s, const char *before_day, bool dry_run, long *deleted);

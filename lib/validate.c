@@ -289,19 +289,19 @@ static bool name_matches(const struct urlencoded_pair *field, const char *name)
 }
 
 /* The rule a field belongs to, or nrules when it is not ours. */
-static size_t rule_index(const struct field_rule *rules, size_t nrules,
+static size_t rule_index(const struct field_rule *const *rules, size_t nrules,
                          const struct urlencoded_pair *field)
 {
 	for (size_t i = 0; i < field->name_len; i++)
 		if (!is_field_name_byte((unsigned char)field->name[i]))
 			return nrules;
 	for (size_t i = 0; i < nrules; i++)
-		if (name_matches(field, rules[i].name))
+		if (name_matches(field, rules[i]->name))
 			return i;
 	return nrules;
 }
 
-enum validate_status validate_form(const struct field_rule *rules, size_t nrules,
+enum validate_status validate_form(const struct field_rule *const *rules, size_t nrules,
                                    const struct urlencoded *f, struct validation *out)
 {
 	out->count = 0;
@@ -334,7 +334,7 @@ enum validate_status validate_form(const struct field_rule *rules, size_t nrules
 
 	bool field_errors = false;
 	for (size_t i = 0; i < nrules; i++) {
-		if (!check_field(&rules[i], found[i], &values[i], &errors[i])) {
+		if (!check_field(rules[i], found[i], &values[i], &errors[i])) {
 			free(found);
 			validation_free(out);
 			return VALIDATE_NO_MEMORY;

@@ -33,7 +33,8 @@ enum field_type {
 
 struct field_choice {
 	const char *value; /* what the form submits */
-	const char *label; /* what a person reads */
+	const char *label; /* what a person reads on the form */
+	const char *brief; /* what a summary shows ("Yes"); NULL: the label */
 };
 
 struct field_rule {
@@ -41,8 +42,10 @@ struct field_rule {
 	const char *label; /* how the page names it in an error: "Your name" */
 	enum field_type type;
 	bool required;
-	size_t max_chars;                   /* 0 for CHOICE and CHECKBOX */
-	const struct field_choice *choices; /* CHOICE: terminated by a {NULL, NULL} entry */
+	size_t max_chars; /* 0 for CHOICE and CHECKBOX */
+	/* CHOICE: what may be chosen; CHECKBOX: how its value reads. Ends with
+	 * an entry whose value is NULL. */
+	const struct field_choice *choices;
 };
 
 enum validate_status {
@@ -59,10 +62,10 @@ struct validation {
 	const char **errors; /* NULL or a message per rule, e.g. "Enter your email address" */
 };
 
-/* Checks f against rules[0..nrules). Always fills out (values are kept even
+/* Checks f against *rules[0..nrules). Always fills out (values are kept even
  * when there are errors, so the form can show them again); free with
  * validation_free. */
-enum validate_status validate_form(const struct field_rule *rules, size_t nrules,
+enum validate_status validate_form(const struct field_rule *const *rules, size_t nrules,
                                    const struct urlencoded *f, struct validation *out);
 
 /* Wipes and frees the cleaned values, and frees the messages (each is

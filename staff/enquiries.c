@@ -285,23 +285,6 @@ static int parse_command_line(int argc, char **argv, struct options *o)
 	return EXIT_OK;
 }
 
-static bool valid_date(const char *s)
-{
-	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	struct tm tm = {0};
-	tm.tm_year = atoi(s) - 1900;
-	tm.tm_mon = atoi(s + 5) - 1;
-	tm.tm_mday = atoi(s + 8);
-	int year = tm.tm_year, month = tm.tm_mon, day = tm.tm_mday;
-	time_t t = timegm(&tm);
-	/* timegm normalises 2026-02-30 into March: a changed date was not real. */
-	return t != (time_t)-1 && tm.tm_year == year && tm.tm_mon == month && tm.tm_mday == day;
-}
-
 /* --- the run's shared state --------------------------------------------- */
 
 struct context {
@@ -580,7 +563,7 @@ static void format_received(const char *received, bool long_form, char *out, siz
 {
 	time_t t;
 	struct tm local;
-	if (!enquiry_received_time(received, &t) || !localtime_r(&t, &local)) {
+	if (!envelope_received_time(received, &t) || !localtime_r(&t, &local)) {
 		snprintf(out, len, "%s", received);
 		return;
 	}
@@ -623,19 +606,20 @@ static bool list_row(void *arg, const struct store_row *row)
 
 	const char *received = opened ? env.received : row->day;
 	size_t name_len = 0, preview_len = 0;
-	const char *name = opened ? field_value(&env, "name", &name_len) : "";
+	const char *name =
+	    opened ? field_value(&env, form_field(FORM_FIELD_NAME)->rule.name, &name_len) : "";
 	const char *preview = "";
-	if (opened) {
-		preview = field_value(&env, "message", &preview_len);
-		if (preview_len == 0)
-			preview = field_value(&env, "reason", &preview_len);
-	}
+	for (size_t i = 0; opened && preview_len == 0 && form_preview_field(i) != FORM_FIELD__MAX;
+	     i++)
+		preview =
+		    field_value(&env, form_field(form_preview_field(i))->rule.name, &preview_len);
 
 	if (w->ctx->opt->given & BIT(OPT_JSON)) {
 		put_json_record(w, row);
 		if (opened) {
 			put_json_member(&w->out, "received", env.received, strlen(env.received));
-			put_json_member(&w->out, "name", name, name_len);
+			put_json_member(&w->out, form_field(FORM_FIELD_NAME)->rule.name, name,
+			                name_len);
 			struct buf short_preview;
 			buf_init(&short_preview, OUTPUT_LIMIT);
 			terminal_put_column(&short_preview, preview, preview_len, PREVIEW_COLUMNS,
@@ -677,29 +661,65 @@ static bool list_row(void *arg, const struct store_row *row)
 	return row_done(w, opened, &env);
 }
 
+/* What --status takes besides the statuses themselves. */
+#define ALL_STATUSES "all"
+
+/* The kinds of enquiry as a sentence offers them: "contact or start". */
+static void kind_names(char *out, size_t len)
+{
+	const char *kinds[FORM__MAX];
+	for (size_t i = 0; i < FORM__MAX; i++)
+		kinds[i] = form_spec((enum form_kind)i)->kind;
+	struct buf list;
+	buf_init(&list, len);
+	buf_put_alternatives(&list, kinds, FORM__MAX, "");
+	snprintf(out, len, "%s", list.data ? list.data : "");
+	buf_free(&list);
+}
+
+/* The statuses as a sentence offers them: "new or handled", or with all
+ * "new, handled or all". */
+static void status_names(char *out, size_t len, bool with_all)
+{
+	const char *statuses[ROW_STATUS__MAX + 1];
+	for (size_t i = 0; i < ROW_STATUS__MAX; i++)
+		statuses[i] = store_row_status_name((enum store_row_status)i);
+	statuses[ROW_STATUS__MAX] = ALL_STATUSES;
+	struct buf list;
+	buf_init(&list, len);
+	buf_put_alternatives(&list, statuses, ROW_STATUS__MAX + with_all, "");
+	snprintf(out, len, "%s", list.data ? list.data : "");
+	buf_free(&list);
+}
+
 /* Fills filter from --status, --kind and --since; false after a usage error. */
 static bool read_filter(const struct options *o, struct store_filter *filter)
 {
 	memset(filter, 0, sizeof *filter);
 	const char *status = o->value[OPT_STATUS];
-	if (status && strcmp(status, "all") != 0) {
-		if (strcmp(status, "new") != 0 && strcmp(status, "handled") != 0) {
-			usage_error("--status must be new, handled or all, not \"%s\".", status);
+	enum store_row_status found;
+	if (status && strcmp(status, ALL_STATUSES) != 0) {
+		if (!store_row_status_find(status, &found)) {
+			char statuses[128];
+			status_names(statuses, sizeof statuses, true);
+			usage_error("--status must be %s, not \"%s\".", statuses, status);
 			return false;
 		}
 		filter->status = status;
 	}
 	const char *kind = o->value[OPT_KIND];
 	if (kind) {
-		if (strcmp(kind, "contact") != 0 && strcmp(kind, "start") != 0) {
-			usage_error("--kind must be contact or start, not \"%s\".", kind);
+		if (!form_spec_find(kind)) {
+			char kinds[128];
+			kind_names(kinds, sizeof kinds);
+			usage_error("--kind must be %s, not \"%s\".", kinds, kind);
 			return false;
 		}
 		filter->kind = kind;
 	}
 	const char *since = o->value[OPT_SINCE];
 	if (since) {
-		if (!valid_date(since)) {
+		if (!store_day_valid(since)) {
 			usage_error("--since must be a date written like 2026-11-26, not \"%s\".",
 			            since);
 			return false;
@@ -766,49 +786,25 @@ static int cmd_list(struct context *ctx)
 
 /* --- show -------------------------------------------------------------------- */
 
-struct field_display {
-	const char *name;
-	const char *label;
-	bool block; /* free text shown as wrapped paragraphs */
-};
-
-static const struct field_display displays[] = {
-    {"name", "Name", false},
-    {"email", "Email", false},
-    {"phone", "Phone", false},
-    {"contact_method", "Preferred contact", false},
-    {"voicemail", "Voicemail allowed", false},
-    {"interest", "Interested in", false},
-    {"consent", "Consent given", false},
-    {"reason", "What brings them", true},
-    {"availability", "Availability", true},
-    {"message", "Message", true},
-};
-
-#define NDISPLAYS (sizeof displays / sizeof displays[0])
 #define LABEL_COLUMNS 19
 
-static const struct field_display *find_display(const char *name)
+/* The known field called name that an enquiry keeps, or NULL. */
+static const struct form_field_def *kept_field(const char *name)
 {
-	for (size_t i = 0; i < NDISPLAYS; i++)
-		if (strcmp(displays[i].name, name) == 0)
-			return &displays[i];
-	return NULL;
+	const struct form_field_def *f = form_field_find(name);
+	return f && f->heading ? f : NULL;
+}
+
+static bool is_free_text(const struct form_field_def *f)
+{
+	return f->rule.type == FIELD_MULTILINE;
 }
 
 /* What a person reads for a stored choice ("dit"), or NULL for the value. */
-static const char *choice_label(const char *kind, const char *field, const char *value)
+static const char *value_label(const char *field, const char *value)
 {
-	if (strcmp(field, "voicemail") == 0 || strcmp(field, "consent") == 0) {
-		if (strcmp(value, "yes") == 0)
-			return "Yes";
-		if (strcmp(value, "no") == 0)
-			return "No";
-		return NULL;
-	}
-	const struct form_spec *spec = form_spec_find(kind);
-	const struct field_rule *rule = spec ? form_spec_rule(spec, field) : NULL;
-	return rule && rule->type == FIELD_CHOICE ? form_choice_label(rule, value) : NULL;
+	const struct form_field_def *f = kept_field(field);
+	return f ? form_value_brief(&f->rule, value) : NULL;
 }
 
 static void put_label(struct buf *out, const char *label)
@@ -816,11 +812,11 @@ static void put_label(struct buf *out, const char *label)
 	terminal_put_fitted(out, label, strlen(label), LABEL_COLUMNS, true);
 }
 
-static void put_field_line(struct buf *out, const char *kind, const char *label, const char *field,
-                           const char *value, size_t len)
+static void put_field_line(struct buf *out, const char *label, const char *field, const char *value,
+                           size_t len)
 {
 	put_label(out, label);
-	const char *nice = len ? choice_label(kind, field, value) : NULL;
+	const char *nice = len ? value_label(field, value) : NULL;
 	if (nice)
 		buf_puts(out, nice);
 	else if (len == 0)
@@ -871,31 +867,32 @@ static bool show_row(void *arg, const struct store_row *row)
 	buf_putc(out, '\n');
 
 	size_t len;
-	for (size_t i = 0; i < NDISPLAYS; i++) {
-		if (displays[i].block)
+	for (size_t i = 0; i < FORM_FIELD__MAX; i++) {
+		const struct form_field_def *kept = form_field((enum form_field)i);
+		if (!kept->heading || is_free_text(kept))
 			continue;
-		const char *value = field_value(&env, displays[i].name, &len);
+		const char *value = field_value(&env, kept->rule.name, &len);
 		/* Show what the form asks, even when left empty; skip what the
 		 * other form has. */
-		bool asked = spec && form_spec_rule(spec, displays[i].name);
-		if (asked || envelope_get(&env, displays[i].name))
-			put_field_line(out, env.kind, displays[i].label, displays[i].name, value,
-			               len);
+		bool asked = spec && form_spec_rule(spec, kept->rule.name);
+		if (asked || envelope_get(&env, kept->rule.name))
+			put_field_line(out, kept->heading, kept->rule.name, value, len);
 	}
 	/* Fields this version does not know, by their own names. */
 	for (size_t i = 0; i < env.count; i++) {
 		const struct envelope_field *f = &env.fields[i];
-		if (!find_display(f->name) && !strchr(f->value, '\n'))
-			put_field_line(out, env.kind, f->name, f->name, f->value, f->value_len);
+		if (!kept_field(f->name) && !strchr(f->value, '\n'))
+			put_field_line(out, f->name, f->name, f->value, f->value_len);
 	}
-	for (size_t i = 0; i < NDISPLAYS; i++) {
-		if (!displays[i].block)
+	for (size_t i = 0; i < FORM_FIELD__MAX; i++) {
+		const struct form_field_def *kept = form_field((enum form_field)i);
+		if (!kept->heading || !is_free_text(kept))
 			continue;
-		const struct envelope_field *f = envelope_get(&env, displays[i].name);
-		if (!f && !(spec && form_spec_rule(spec, displays[i].name)))
+		const struct envelope_field *f = envelope_get(&env, kept->rule.name);
+		if (!f && !(spec && form_spec_rule(spec, kept->rule.name)))
 			continue;
 		buf_putc(out, '\n');
-		buf_puts(out, displays[i].label);
+		buf_puts(out, kept->heading);
 		buf_puts(out, ":\n");
 		if (f && f->value_len)
 			terminal_put_wrapped(out, f->value, f->value_len, "    ", WRAP_COLUMNS - 4);
@@ -904,7 +901,7 @@ static bool show_row(void *arg, const struct store_row *row)
 	}
 	for (size_t i = 0; i < env.count; i++) {
 		const struct envelope_field *f = &env.fields[i];
-		if (!find_display(f->name) && strchr(f->value, '\n')) {
+		if (!kept_field(f->name) && strchr(f->value, '\n')) {
 			buf_putc(out, '\n');
 			put_safe_str(out, f->name);
 			buf_puts(out, ":\n");
@@ -959,26 +956,12 @@ static int cmd_show(struct context *ctx)
 
 /* --- export -------------------------------------------------------------------- */
 
-static const char *const csv_fields[] = {
-    "name",     "email",        "phone",  "contact_method", "voicemail",
-    "interest", "availability", "reason", "message",        "consent",
-};
-#define NCSV_FIELDS (sizeof csv_fields / sizeof csv_fields[0])
-
-static bool is_csv_field(const char *name)
-{
-	for (size_t i = 0; i < NCSV_FIELDS; i++)
-		if (strcmp(csv_fields[i], name) == 0)
-			return true;
-	return false;
-}
-
 static void put_csv_header(struct buf *out)
 {
 	buf_puts(out, "ref,kind,received,day,status");
-	for (size_t i = 0; i < NCSV_FIELDS; i++) {
+	for (size_t i = 0; i < FORM_EXPORT_COLUMNS; i++) {
 		buf_putc(out, ',');
-		buf_puts(out, csv_fields[i]);
+		buf_puts(out, form_export_column(i)->rule.name);
 	}
 	buf_puts(out, ",other_fields,problem\r\n");
 }
@@ -993,16 +976,17 @@ static void export_csv_row(struct walk *w, const struct store_row *row, const st
 			buf_putc(out, ',');
 		export_csv_cell(out, meta[i], strlen(meta[i]), w->to_terminal);
 	}
-	for (size_t i = 0; i < NCSV_FIELDS; i++) {
+	for (size_t i = 0; i < FORM_EXPORT_COLUMNS; i++) {
 		size_t len = 0;
-		const char *value = env ? field_value(env, csv_fields[i], &len) : "";
+		const char *value =
+		    env ? field_value(env, form_export_column(i)->rule.name, &len) : "";
 		buf_putc(out, ',');
 		export_csv_cell(out, value, len, w->to_terminal);
 	}
 	struct buf other;
 	buf_init(&other, OUTPUT_LIMIT);
 	for (size_t i = 0; env && i < env->count; i++) {
-		if (is_csv_field(env->fields[i].name))
+		if (kept_field(env->fields[i].name))
 			continue;
 		if (other.len)
 			buf_putc(&other, '\n');
@@ -1103,7 +1087,7 @@ static bool verify_row(void *arg, const struct store_row *row)
 	enum enquiry_status state = open_row(w, row, &env, problem);
 	if (state != ENQUIRY_UNOPENED) {
 		time_t t;
-		if (state == ENQUIRY_OK && !enquiry_received_time(env.received, &t)) {
+		if (state == ENQUIRY_OK && !envelope_received_time(env.received, &t)) {
 			snprintf(problem, sizeof problem, "has an unreadable time of receipt (%s)",
 			         env.received);
 			w->problems++;
@@ -1165,8 +1149,19 @@ static bool remember_status(void *arg, const struct store_row *row)
 static int cmd_mark(struct context *ctx)
 {
 	const char *wanted = ctx->opt->args[1];
-	if (strcmp(wanted, "handled") != 0 && strcmp(wanted, "new") != 0)
-		return usage_error("An enquiry can be marked handled or new, not \"%s\".", wanted);
+	enum store_row_status status_wanted;
+	if (!store_row_status_find(wanted, &status_wanted)) {
+		/* Handled first: that is what marking is mostly for. */
+		const char *words[] = {store_row_status_name(ROW_HANDLED),
+		                       store_row_status_name(ROW_NEW)};
+		struct buf list;
+		buf_init(&list, 128);
+		buf_put_alternatives(&list, words, 2, "");
+		int code = usage_error("An enquiry can be marked %s, not \"%s\".",
+		                       list.data ? list.data : "", wanted);
+		buf_free(&list);
+		return code;
+	}
 	char ref[64];
 	normalise_ref(ctx->opt->args[0], ref, sizeof ref);
 	struct store *s = open_store(ctx, STORE_READ_WRITE);
@@ -1214,10 +1209,9 @@ static int cmd_purge(struct context *ctx)
 			    PURGE_DAYS_MAX, given);
 	}
 	bool dry_run = has(ctx->opt, OPT_DRY_RUN);
-	time_t cutoff = time(NULL) - (time_t)days * 86400;
-	struct tm tm;
-	char day[16];
-	if (!gmtime_r(&cutoff, &tm) || strftime(day, sizeof day, "%Y-%m-%d", &tm) != 10) {
+	char day[STORE_DAY_SIZE];
+	store_day(time(NULL) - (time_t)days * 86400, day);
+	if (!store_day_valid(day)) {
 		complain("Could not work out the date %ld days ago.", days);
 		return EXIT_FAILED;
 	}
@@ -1254,8 +1248,10 @@ struct day_count {
 };
 
 struct tally {
-	long total, contact, start, other_kind, fresh, handled, old;
-	char cutoff[11];
+	long total, old;
+	long by_kind[FORM__MAX], other_kind;
+	long by_status[ROW_STATUS__MAX];
+	char cutoff[STORE_DAY_SIZE];
 	struct day_count *days;
 	size_t ndays, cap;
 	bool out_of_memory;
@@ -1265,16 +1261,17 @@ static bool tally_row(void *arg, const struct store_row *row)
 {
 	struct tally *t = arg;
 	t->total++;
-	if (strcmp(row->kind, "contact") == 0)
-		t->contact++;
-	else if (strcmp(row->kind, "start") == 0)
-		t->start++;
+	enum form_kind kind;
+	if (form_kind_find(row->kind, &kind))
+		t->by_kind[kind]++;
 	else
 		t->other_kind++;
-	if (strcmp(row->status, "handled") == 0)
-		t->handled++;
-	else
-		t->fresh++;
+	/* An unknown status (only an altered row has one) counts as new: it
+	 * wants looking at. */
+	enum store_row_status status;
+	if (!store_row_status_find(row->status, &status))
+		status = ROW_NEW;
+	t->by_status[status]++;
 	if (strcmp(row->day, t->cutoff) < 0)
 		t->old++;
 	for (size_t i = 0; i < t->ndays; i++) {
@@ -1309,10 +1306,7 @@ static int cmd_stats(struct context *ctx)
 	if (!s)
 		return EXIT_FAILED;
 	struct tally t = {0};
-	time_t cutoff = time(NULL) - (time_t)ctx->cfg.retention_days * 86400;
-	struct tm tm;
-	if (gmtime_r(&cutoff, &tm))
-		strftime(t.cutoff, sizeof t.cutoff, "%Y-%m-%d", &tm);
+	store_day(time(NULL) - (time_t)ctx->cfg.retention_days * 86400, t.cutoff);
 	enum store_status status = store_each(s, NULL, tally_row, &t);
 	int code = EXIT_OK;
 	if (status != STORE_OK || t.out_of_memory) {
@@ -1322,9 +1316,14 @@ static int cmd_stats(struct context *ctx)
 	} else {
 		struct buf out;
 		buf_init(&out, OUTPUT_LIMIT);
-		buf_printf(&out, "Enquiries:  %ld (%ld new, %ld handled)\n", t.total, t.fresh,
-		           t.handled);
-		buf_printf(&out, "By form:    contact %ld, start %ld", t.contact, t.start);
+		buf_printf(&out, "Enquiries:  %ld (", t.total);
+		for (size_t i = 0; i < ROW_STATUS__MAX; i++)
+			buf_printf(&out, "%s%ld %s", i ? ", " : "", t.by_status[i],
+			           store_row_status_name((enum store_row_status)i));
+		buf_puts(&out, ")\nBy form:    ");
+		for (size_t i = 0; i < FORM__MAX; i++)
+			buf_printf(&out, "%s%s %ld", i ? ", " : "",
+			           form_spec((enum form_kind)i)->kind, t.by_kind[i]);
 		if (t.other_kind)
 			buf_printf(&out, ", other %ld", t.other_kind);
 		buf_putc(&out, '\n');
@@ -1396,7 +1395,8 @@ static bool count_news(void *arg, const struct store_row *row)
 	}
 	if (row->id == n->after && n->after_ref[0] && strcmp(row->ref, n->after_ref) != 0)
 		n->after_replaced = true;
-	if (strcmp(row->status, "new") == 0) {
+	enum store_row_status status;
+	if (store_row_status_find(row->status, &status) && status == ROW_NEW) {
 		n->new_total++;
 		if (row->id > n->after)
 			n->new_after++;

@@ -54,7 +54,8 @@ static bool matches(const struct store_row *row, const struct envelope *env, cha
 	else if (strcmp(env->kind, row->kind) != 0)
 		snprintf(problem, len, "is a \"%s\" form inside, but its record says \"%s\"",
 		         env->kind, row->kind);
-	else if (strlen(env->received) < 10 || strncmp(env->received, row->day, 10) != 0)
+	else if (strlen(env->received) < STORE_DAY_SIZE - 1 ||
+	         strncmp(env->received, row->day, STORE_DAY_SIZE - 1) != 0)
 		snprintf(problem, len, "was received at %s, but its record gives the day %s",
 		         env->received, row->day);
 	else if (strcmp(env->key_id, row->key_id) != 0)
@@ -71,34 +72,4 @@ enum enquiry_status enquiry_open(const struct keyring *kr, const struct store_ro
 	if (!unseal(kr, row, env, problem, len))
 		return ENQUIRY_UNOPENED;
 	return matches(row, env, problem, len) ? ENQUIRY_OK : ENQUIRY_CONTRADICTS;
-}
-
-bool enquiry_received_time(const char *received, time_t *out)
-{
-	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-	const char *s = received;
-	size_t n = strlen(s);
-	if (n != sizeof pattern - 1 && n != sizeof pattern - 5)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char want = (n == sizeof pattern - 5 && i == n - 1) ? 'Z' : pattern[i];
-		if (want == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != want)
-			return false;
-	}
-	struct tm tm = {0};
-	tm.tm_year = atoi(s) - 1900;
-	tm.tm_mon = atoi(s + 5) - 1;
-	tm.tm_mday = atoi(s + 8);
-	tm.tm_hour = atoi(s + 11);
-	tm.tm_min = atoi(s + 14);
-	tm.tm_sec = atoi(s + 17);
-	struct tm check = tm;
-	time_t t = timegm(&tm);
-	/* timegm normalises impossible dates and times: a change means one. */
-	if (t == (time_t)-1 || tm.tm_year != check.tm_year || tm.tm_mon != check.tm_mon ||
-	    tm.tm_mday != check.tm_mday || tm.tm_hour != check.tm_hour ||
-	    tm.tm_min != check.tm_min || tm.tm_sec != check.tm_sec)
-		return false;
-	*out = t;
-	return true;
 }

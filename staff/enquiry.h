@@ -32,8 +32,4 @@ enum enquiry_status {
 enum enquiry_status enquiry_open(const struct keyring *kr, const struct store_row *row,
                                  struct envelope *env, char *problem, size_t len);
 
-/* The exact time of receipt an envelope holds, "2026-11-26T14:03:07.123Z"
- * (or without the milliseconds), as a time; false for anything else. */
-bool enquiry_received_time(const char *received, time_t *out);
-
 #endif

@@ -158,6 +158,29 @@ static void printf_respects_the_limit(void **state)
 	buf_free(&b);
 }
 
+static void alternatives_read_as_a_sentence_offers_them(void **state)
+{
+	(void)state;
+	const char *words[] = {"new", "handled", "all"};
+	const char *expected[] = {"", "new", "new or handled", "new, handled or all"};
+	for (size_t n = 0; n <= 3; n++) {
+		struct buf b;
+		buf_init(&b, 64);
+		assert_true(buf_put_alternatives(&b, words, n, ""));
+		assert_string_equal(b.data ? b.data : "", expected[n]);
+		buf_free(&b);
+	}
+	struct buf quoted;
+	buf_init(&quoted, 64);
+	assert_true(buf_put_alternatives(&quoted, words, 2, "\""));
+	assert_string_equal(quoted.data, "\"new\" or \"handled\"");
+	buf_free(&quoted);
+	struct buf small;
+	buf_init(&small, 8);
+	assert_false(buf_put_alternatives(&small, words, 3, ""));
+	buf_free(&small);
+}
+
 static void take_hands_over_the_storage(void **state)
 {
 	(void)state;
@@ -233,6 +256,7 @@ int main(void)
 	    cmocka_unit_test(huge_appends_do_not_overflow),
 	    cmocka_unit_test(printf_formats_and_appends),
 	    cmocka_unit_test(printf_respects_the_limit),
+	    cmocka_unit_test(alternatives_read_as_a_sentence_offers_them),
 	    cmocka_unit_test(take_hands_over_the_storage),
 	    cmocka_unit_test(take_of_an_empty_or_failed_buffer_is_an_empty_string),
 	    cmocka_unit_test(wipe_and_free_leave_a_usable_buffer),

@@ -554,10 +554,58 @@ static void test_encode_too_big_for_buffer(void **state)
 	buf_wipe(&out);
 }
 
+static void only_exact_times_of_receipt_are_read(void **state)
+{
+	(void)state;
+	time_t t = 0;
+	assert_true(envelope_received_time("2026-11-26T14:03:07.123Z", &t));
+	assert_int_equal(t, 1795701787);
+	assert_true(envelope_received_time("2026-11-26T14:03:07Z", &t));
+	assert_int_equal(t, 1795701787);
+	assert_true(envelope_received_time("2024-02-29T00:00:00.000Z", &t));
+	const char *bad[] = {"",
+	                     "2026-11-26",
+	                     "2026-11-26 14:03:07.123Z",
+	                     "2026-11-26T14:03:07.123",
+	                     "2026-11-26T14:03:07.123+01:00",
+	                     "2026-11-26T14:03:07.12Z",
+	                     "2026-02-30T14:03:07.123Z",
+	                     "2025-02-29T00:00:00.000Z",
+	                     "2026-11-26T24:00:00.000Z",
+	                     "2026-11-26T14:60:07.123Z",
+	                     "2026-13-26T14:03:07.123Z",
+	                     "2026-1a-26T14:03:07.123Z",
+	                     "yesterday-ish"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		t = 42;
+		assert_false(envelope_received_time(bad[i], &t));
+		assert_int_equal(t, 42);
+	}
+}
+
+/* A stamp is read back as the same second, and begins with its day. */
+static void a_stamp_reads_back(void **state)
+{
+	(void)state;
+	struct envelope e;
+	memset(&e, 0, sizeof e);
+	struct timespec t = {1795701787, 123456789};
+	envelope_stamp(&e, t);
+	assert_string_equal(e.received, "2026-11-26T14:03:07.123Z");
+	time_t back = 0;
+	assert_true(envelope_received_time(e.received, &back));
+	assert_int_equal(back, t.tv_sec);
+	t.tv_nsec = 0;
+	envelope_stamp(&e, t);
+	assert_string_equal(e.received, "2026-11-26T14:03:07.000Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exact_encoding),
+	    cmocka_unit_test(only_exact_times_of_receipt_are_read),
+	    cmocka_unit_test(a_stamp_reads_back),
 	    cmocka_unit_test(test_round_trip_hostile_values),
 	    cmocka_unit_test(test_round_trip_full),
 	    cmocka_unit_test(test_header_only),

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "forms.h"
+#include "ref.h"
 #include "store.h"
 #include "tempdir.h"
 
@@ -882,9 +884,71 @@ static void test_writers_queue_on_the_lock_file(void **state)
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM enquiries"), 1);
 }
 
+/* One day check for the store and the staff tool: the calendar's, leap
+ * years included; the text exactly as rows keep it. */
+static void test_days_are_real_calendar_days(void **state)
+{
+	(void)state;
+	const char *good[] = {"2026-11-26", "2026-12-31", "2026-01-01", "2024-02-29",
+	                      "2000-02-29", "2026-04-30", "0001-01-01"};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		if (!store_day_valid(good[i]))
+			fail_msg("%s should be a day", good[i]);
+	const char *bad[] = {"2026-02-31",  "2026-02-30", "2026-02-29", "1900-02-29",
+	                     "2026-04-31",  "2026-13-01", "2026-00-10", "2026-01-00",
+	                     "2026-01-32",  "2026-1-01",  "2026/01/01", "2026-01-01T",
+	                     " 2026-01-01", "26-01-01",   "",           "2026-0a-01"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (store_day_valid(bad[i]))
+			fail_msg("%s should not be a day", bad[i]);
+	assert_false(store_day_valid(NULL));
+
+	char day[STORE_DAY_SIZE];
+	store_day(1795701787, day); /* 2026-11-26T14:03:07Z */
+	assert_string_equal(day, "2026-11-26");
+	store_day(1709164800, day); /* 2024-02-29T00:00:00Z */
+	assert_string_equal(day, "2024-02-29");
+	assert_true(store_day_valid(day));
+}
+
+/* The statuses and kinds are the tables' (forms.h, store.h), and the
+ * schema's CHECK constraints, written once in a shipped migration, agree. */
+static void test_the_vocabulary_is_the_schemas(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_rw(f->db);
+	for (size_t k = 0; k < FORM__MAX; k++) {
+		char ref[REF_SIZE];
+		snprintf(ref, sizeof ref, "KIND-%04zu", k);
+		insert(s, ref, form_spec((enum form_kind)k)->kind, "2026-06-01", "x");
+		for (size_t i = 0; i < ROW_STATUS__MAX; i++) {
+			enum store_row_status found;
+			const char *name = store_row_status_name((enum store_row_status)i);
+			assert_true(store_row_status_find(name, &found));
+			assert_int_equal(found, i);
+			assert_int_equal(store_set_status(s, ref, name), STORE_OK);
+		}
+	}
+	enum store_row_status found;
+	assert_false(store_row_status_find("all", &found));
+	assert_false(store_row_status_find("", &found));
+	assert_false(store_row_status_find(NULL, &found));
+	assert_int_equal(
+	    store_insert(s, "KIND-XXXX", "other", "2026-06-01", "0123456789abcdef", "x", 1),
+	    STORE_FAILED);
+	assert_non_null(strstr(store_error(s), "\"contact\" or \"start\""));
+	assert_int_equal(
+	    store_insert(s, "KIND-YYYY", "contact", "2026-02-31", "0123456789abcdef", "x", 1),
+	    STORE_FAILED);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM enquiries"), FORM__MAX);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_days_are_real_calendar_days),
+	    cmocka_unit_test_setup_teardown(test_the_vocabulary_is_the_schemas, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrates_an_empty_file, setup, teardown),

@@ -17,9 +17,9 @@
 #include "validate.h"
 
 static const struct field_choice methods[] = {
-    {"email", "Email"},
-    {"phone", "Phone"},
-    {NULL, NULL},
+    {"email", "Email", NULL},
+    {"phone", "Phone", NULL},
+    {NULL, NULL, NULL},
 };
 
 static const struct field_rule rules[] = {
@@ -33,6 +33,10 @@ static const struct field_rule rules[] = {
     {"news2", "News", FIELD_CHECKBOX, false, 0, NULL},
 };
 enum { NAME, EMAIL, PHONE, MESSAGE, METHOD, CONSENT, TOKEN, NEWS, NRULES };
+static const struct field_rule *const rule_list[NRULES] = {
+    &rules[NAME],   &rules[EMAIL],   &rules[PHONE], &rules[MESSAGE],
+    &rules[METHOD], &rules[CONSENT], &rules[TOKEN], &rules[NEWS],
+};
 
 /* A complete, valid submission, each value %-encoded. */
 static const char *const defaults[NRULES][2] = {
@@ -51,7 +55,7 @@ static enum validate_status check_body(const char *body, struct validation *v)
 {
 	struct urlencoded f;
 	assert_int_equal(urlencoded_decode(body, strlen(body), 64, &f), URLENCODED_OK);
-	enum validate_status status = validate_form(rules, NRULES, &f, v);
+	enum validate_status status = validate_form(rule_list, NRULES, &f, v);
 	urlencoded_free(&f);
 	assert_int_equal(v->count, NRULES);
 	assert_non_null(v->values);
@@ -372,9 +376,9 @@ static void email_addresses_are_checked_practically(void **state)
 static void email_bytes_are_limited_even_when_characters_fit(void **state)
 {
 	(void)state;
-	static const struct field_rule roomy[] = {
-	    {"email", "Your email address", FIELD_EMAIL, true, 1000, NULL},
-	};
+	static const struct field_rule roomy_email = {
+	    "email", "Your email address", FIELD_EMAIL, true, 1000, NULL};
+	static const struct field_rule *const roomy[] = {&roomy_email};
 	/* 130 two-byte letters: 130 characters, but 260 bytes before the @. */
 	char *long_local = repeat("%C3%A9", 130, "", "%40example.org");
 	char *long_domain = repeat("%C3%A9", 130, "a%40", ".org");
@@ -454,11 +458,10 @@ static void choices_come_only_from_the_table(void **state)
 	assert_string_equal(v.values[METHOD], "<b>email</b>");
 	validation_free(&v);
 
-	static const struct field_choice none[] = {{NULL, NULL}};
-	static const struct field_rule odd[] = {
-	    {"pick", "Pick one", FIELD_CHOICE, false, 0, none},
-	    {"other", "Other", FIELD_CHOICE, false, 0, NULL},
-	};
+	static const struct field_choice none[] = {{NULL, NULL, NULL}};
+	static const struct field_rule pick = {"pick", "Pick one", FIELD_CHOICE, false, 0, none};
+	static const struct field_rule other = {"other", "Other", FIELD_CHOICE, false, 0, NULL};
+	static const struct field_rule *const odd[] = {&pick, &other};
 	struct urlencoded f;
 	assert_int_equal(urlencoded_decode("pick=x&other=y", 14, 4, &f), URLENCODED_OK);
 	assert_int_equal(validate_form(odd, 2, &f, &v), VALIDATE_FIELD_ERRORS);
@@ -580,7 +583,8 @@ static void errors_are_owned_by_the_validation(void **state)
 	assert_non_null(v.errors[PHONE]);
 	validation_free(&v);
 
-	static const struct field_rule nothing[1] = {{"x", "X", FIELD_TEXT, false, 1, NULL}};
+	static const struct field_rule x = {"x", "X", FIELD_TEXT, false, 1, NULL};
+	static const struct field_rule *const nothing[1] = {&x};
 	struct urlencoded empty = {NULL, 0};
 	assert_int_equal(validate_form(nothing, 0, &empty, &v), VALIDATE_OK);
 	assert_int_equal(v.count, 0);
