@@ -59,24 +59,31 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Says what went wrong with the keyring at path; returns 1. */
+static int keyring_failed(enum keyring_status status, const char *path, const char *detail)
+{
+	char sentence[1024];
+	keyring_report(status, path, true, detail, sentence, sizeof sentence);
+	fprintf(stderr, "seed: %s\n", sentence);
+	return 1;
+}
+
 static int make_keys(const char *keyring_path, const char *public_path, const char *pass_path)
 {
 	char passphrase[512];
 	if (!read_passphrase(pass_path, passphrase, sizeof passphrase))
 		return 1;
 	struct keyring kr;
-	enum keyring_status status = keyring_create(keyring_path, passphrase, &kr);
+	char err[512];
+	enum keyring_status status = keyring_create(keyring_path, passphrase, &kr, err, sizeof err);
 	sodium_memzero(passphrase, sizeof passphrase);
-	if (status != KEYRING_OK) {
-		fprintf(stderr, "seed: %s: %s\n", keyring_path, keyring_status_text(status));
-		return 1;
-	}
+	if (status != KEYRING_OK)
+		return keyring_failed(status, keyring_path, err);
 	struct public_key pk;
 	const struct keyring_entry *newest = keyring_newest(&kr);
 	memcpy(pk.pk, newest->pk, sizeof pk.pk);
 	seal_key_id(pk.pk, pk.key_id);
 	keyring_free(&kr);
-	char err[512];
 	if (!keyring_write_public_key(public_path, &pk, err, sizeof err)) {
 		fprintf(stderr, "seed: %s\n", err);
 		return 1;
@@ -181,13 +188,12 @@ static int time_unlock(const char *keyring_path, const char *pass_path)
 		return 1;
 	struct keyring kr;
 	double before = now_seconds();
-	enum keyring_status status = keyring_load(keyring_path, passphrase, &kr);
+	char err[512];
+	enum keyring_status status = keyring_load(keyring_path, passphrase, &kr, err, sizeof err);
 	double after = now_seconds();
 	sodium_memzero(passphrase, sizeof passphrase);
-	if (status != KEYRING_OK) {
-		fprintf(stderr, "seed: %s: %s\n", keyring_path, keyring_status_text(status));
-		return 1;
-	}
+	if (status != KEYRING_OK)
+		return keyring_failed(status, keyring_path, err);
 	keyring_free(&kr);
 	printf("{\"unlock_ms\": %.1f}\n", (after - before) * 1000.0);
 	return 0;
@@ -235,13 +241,13 @@ static int time_open(const char *db_path, const char *keyring_path, const char *
 	}
 	struct keyring kr;
 	double started = now_seconds();
-	enum keyring_status status = keyring_load(keyring_path, passphrase, &kr);
+	char why[512];
+	enum keyring_status status = keyring_load(keyring_path, passphrase, &kr, why, sizeof why);
 	double unlocked = now_seconds();
 	sodium_memzero(passphrase, sizeof passphrase);
 	if (status != KEYRING_OK) {
-		fprintf(stderr, "seed: %s: %s\n", keyring_path, keyring_status_text(status));
 		store_close(store);
-		return 1;
+		return keyring_failed(status, keyring_path, why);
 	}
 	struct opener o = {.kr = &kr};
 	enum store_status walked = store_each(store, NULL, open_row, &o);

@@ -358,6 +358,7 @@ static enum store_status check_version(struct store *s, int version)
 	return STORE_OK;
 }
 
+/* Brings the schema up to SCHEMA_VERSION in one write transaction. */
 static enum store_status migrate(struct store *s)
 {
 	if (begin_write(s) != STORE_OK)
@@ -366,27 +367,23 @@ static enum store_status migrate(struct store *s)
 	 * migrated the same file. */
 	int version;
 	if (pragma_int(s, "PRAGMA user_version", &version) != STORE_OK ||
-	    check_version(s, version) != STORE_OK) {
-		rollback_write(s);
-		return STORE_FAILED;
-	}
+	    check_version(s, version) != STORE_OK)
+		goto fail;
 	if (version == SCHEMA_VERSION) {
-		rollback_write(s);
+		rollback_write(s); /* nothing to change */
 		return STORE_OK;
 	}
-	for (int v = version; v < SCHEMA_VERSION; v++) {
-		if (exec(s, migrations[v], "could not upgrade the enquiry database") != STORE_OK) {
-			rollback_write(s);
-			return STORE_FAILED;
-		}
-	}
+	for (int v = version; v < SCHEMA_VERSION; v++)
+		if (exec(s, migrations[v], "could not upgrade the enquiry database") != STORE_OK)
+			goto fail;
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
-	if (exec(s, sql, "could not upgrade the enquiry database") != STORE_OK) {
-		rollback_write(s);
-		return STORE_FAILED;
-	}
+	if (exec(s, sql, "could not upgrade the enquiry database") != STORE_OK)
+		goto fail;
 	return commit_write(s, "could not upgrade the enquiry database", false);
+fail:
+	rollback_write(s);
+	return STORE_FAILED;
 }
 
 static enum store_status use_wal(struct store *s)
@@ -580,22 +577,21 @@ enum store_status store_insert_many(struct store *s, struct store_new_row *rows,
 	if (begin_write(s) != STORE_OK)
 		return fail_rows(rows, count);
 	sqlite3_stmt *st = statement(s, ST_INSERT);
-	if (!st) {
-		rollback_write(s);
-		return fail_rows(rows, count);
-	}
+	if (!st)
+		goto fail;
 	for (size_t i = 0; i < count; i++) {
 		if (rows[i].status != STORE_OK)
 			continue; /* broke the rules: never inserted */
 		rows[i].status = insert_one(s, st, &rows[i]);
-		if (rows[i].status == STORE_FAILED) {
-			rollback_write(s);
-			return fail_rows(rows, count);
-		}
+		if (rows[i].status == STORE_FAILED)
+			goto fail;
 	}
 	if (commit_write(s, "could not save the enquiry", false) != STORE_OK)
-		return fail_rows(rows, count);
+		return fail_rows(rows, count); /* commit_write has rolled back */
 	return STORE_OK;
+fail:
+	rollback_write(s);
+	return fail_rows(rows, count);
 }
 
 enum store_status store_insert(struct store *s, const char *ref, const char *kind, const char *day,
@@ -715,22 +711,21 @@ enum store_status store_set_status(struct store *s, const char *ref, const char 
 		return STORE_NOT_FOUND;
 	if (begin_write(s) != STORE_OK)
 		return STORE_FAILED;
+	enum store_status result = STORE_FAILED;
 	sqlite3_stmt *st = statement(s, ST_SET_STATUS);
-	if (!st) {
-		rollback_write(s);
-		return STORE_FAILED;
-	}
-	enum store_status result = STORE_OK;
+	if (!st)
+		goto fail;
 	if (!bind_text(st, 1, ref) || !bind_text(st, 2, status) || sqlite3_step(st) != SQLITE_DONE)
 		result = fail_sqlite(s, "could not change the enquiry's status");
-	else if (sqlite3_changes(s->db) == 0)
-		result = STORE_NOT_FOUND;
+	else
+		result = sqlite3_changes(s->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 	finish(st);
-	if (result != STORE_OK) {
-		rollback_write(s);
-		return result;
-	}
+	if (result != STORE_OK)
+		goto fail;
 	return commit_write(s, "could not change the enquiry's status", false);
+fail:
+	rollback_write(s);
+	return result;
 }
 
 static enum store_status count_before(struct store *s, const char *day, long *count)
@@ -788,26 +783,25 @@ enum store_status store_purge(struct store *s, const char *before_day, bool dry_
 	if (begin_write(s) != STORE_OK)
 		return STORE_FAILED;
 	sqlite3_stmt *st = statement(s, ST_DELETE_BEFORE);
-	if (!st) {
-		rollback_write(s);
-		return STORE_FAILED;
-	}
-	enum store_status status = STORE_OK;
-	if (!bind_text(st, 1, before_day) || sqlite3_step(st) != SQLITE_DONE)
-		status = fail_sqlite(s, "could not delete the old enquiries");
+	if (!st)
+		goto fail;
+	bool deleting = bind_text(st, 1, before_day) && sqlite3_step(st) == SQLITE_DONE;
+	if (!deleting)
+		fail_sqlite(s, "could not delete the old enquiries");
 	long count = sqlite3_changes(s->db);
 	finish(st);
-	if (status != STORE_OK) {
-		rollback_write(s);
-		return status;
-	}
+	if (!deleting)
+		goto fail;
 	/* Keep the lock: no new row may land in the WAL while it is emptied. */
 	if (commit_write(s, "could not delete the old enquiries", true) != STORE_OK)
 		return STORE_FAILED;
 	*deleted = count;
-	status = reclaim(s);
+	enum store_status status = reclaim(s);
 	unlock_writes(s);
 	return status;
+fail:
+	rollback_write(s);
+	return STORE_FAILED;
 }
 
 enum store_status store_meta_get(struct store *s, const char *key, char *value, size_t len)
@@ -846,19 +840,19 @@ enum store_status store_meta_set(struct store *s, const char *key, const char *v
 	if (begin_write(s) != STORE_OK)
 		return STORE_FAILED;
 	sqlite3_stmt *st = statement(s, ST_META_SET);
-	if (!st) {
-		rollback_write(s);
-		return STORE_FAILED;
-	}
-	enum store_status status = STORE_OK;
-	if (!bind_text(st, 1, key) || !bind_text(st, 2, value) || sqlite3_step(st) != SQLITE_DONE)
-		status = fail_sqlite(s, "could not save the tool's bookkeeping");
+	if (!st)
+		goto fail;
+	bool saved =
+	    bind_text(st, 1, key) && bind_text(st, 2, value) && sqlite3_step(st) == SQLITE_DONE;
+	if (!saved)
+		fail_sqlite(s, "could not save the tool's bookkeeping");
 	finish(st);
-	if (status != STORE_OK) {
-		rollback_write(s);
-		return status;
-	}
+	if (!saved)
+		goto fail;
 	return commit_write(s, "could not save the tool's bookkeeping", false);
+fail:
+	rollback_write(s);
+	return STORE_FAILED;
 }
 
 static enum store_status copy_into(struct store *s, sqlite3 *dest, const char *dest_path)

@@ -60,14 +60,13 @@ static void put_safe_str(struct buf *out, const char *s)
 /* Writes the buffer to standard output and wipes it: it may hold plaintext. */
 static bool emit(struct buf *b)
 {
-	bool ok = !b->failed && write_all(STDOUT_FILENO, b->data ? b->data : "", b->len);
-	int saved_errno = errno;
 	bool too_big = b->failed;
+	int error = too_big ? 0 : write_all(STDOUT_FILENO, b->data ? b->data : "", b->len);
+	bool ok = !too_big && error == 0;
 	buf_wipe(b);
 	buf_init(b, OUTPUT_LIMIT);
 	if (!ok) {
-		const char *why =
-		    too_big ? "an enquiry was too large to print" : strerror(saved_errno);
+		const char *why = too_big ? "an enquiry was too large to print" : strerror(error);
 		char line[300];
 		int n = snprintf(line, sizeof line, "enquiries: Could not write the output (%s).\n",
 		                 why);
@@ -382,42 +381,14 @@ static bool configured(const struct context *ctx, const char *value, const char 
 	return false;
 }
 
-static void report_keyring(enum keyring_status status, const char *path, bool from_file)
+/* Says what went wrong with the keyring at path; detail is the failed
+ * call's err. */
+static void report_keyring(enum keyring_status status, const char *path, bool from_file,
+                           const char *detail)
 {
-	switch (status) {
-	case KEYRING_OK:
-		break;
-	case KEYRING_MISSING:
-		complain("There is no keyring at %s. Make one with `enquiries init`, or check "
-		         "secret_key in the configuration.",
-		         path);
-		break;
-	case KEYRING_EXISTS:
-		complain(
-		    "A keyring already exists at %s, so nothing was changed. Its keys are "
-		    "needed to read the enquiries sealed to them: to change the passphrase use "
-		    "`enquiries passwd`, to make a new key use `enquiries rotate`.",
-		    path);
-		break;
-	case KEYRING_BAD_PASSPHRASE:
-		complain(from_file ? "The passphrase in the passphrase file does not open the "
-		                     "keyring %s. Nothing was changed."
-		                   : "That passphrase does not open the keyring %s. Nothing was "
-		                     "changed.",
-		         path);
-		break;
-	case KEYRING_DAMAGED:
-		complain("The keyring %s is damaged or is not a clinic keyring. Put back the copy "
-		         "from your backup: without it the enquiries sealed to its keys cannot be "
-		         "opened.",
-		         path);
-		break;
-	case KEYRING_FAILED:
-		complain("Could not read or write the keyring %s (%s). Check that the disk is not "
-		         "full and that you may use that folder, then try again.",
-		         path, strerror(errno));
-		break;
-	}
+	char sentence[SENTENCE_MAX];
+	keyring_report(status, path, from_file, detail, sentence, sizeof sentence);
+	complain("%s", sentence);
 }
 
 /* Loads the keyring, asking again (up to three times) for a mistyped
@@ -431,20 +402,20 @@ static bool load_keyring(struct context *ctx)
 		char *secret = current_passphrase(ctx);
 		if (!secret)
 			return false;
-		enum keyring_status status = keyring_load(path, secret, &ctx->keyring);
+		char why[SENTENCE_MAX];
+		enum keyring_status status =
+		    keyring_load(path, secret, &ctx->keyring, why, sizeof why);
 		if (status == KEYRING_OK) {
 			ctx->passphrase = secret;
 			return true;
 		}
-		int saved_errno = errno;
 		passphrase_free(secret);
-		errno = saved_errno;
 		if (status == KEYRING_BAD_PASSPHRASE && ctx->interactive &&
 		    attempt < PASSPHRASE_TRIES) {
 			complain("That passphrase does not open the keyring. Please try again.");
 			continue;
 		}
-		report_keyring(status, path, !ctx->interactive);
+		report_keyring(status, path, !ctx->interactive, why);
 		return false;
 	}
 	return false;
@@ -1527,19 +1498,18 @@ static int cmd_init(struct context *ctx)
 	/* Refuse before asking for a passphrase; keyring_create refuses again
 	 * atomically. */
 	if (lstat(path, &st) == 0) {
-		report_keyring(KEYRING_EXISTS, path, false);
+		report_keyring(KEYRING_EXISTS, path, false, "");
 		return EXIT_FAILED;
 	}
 	const char *file = ctx->opt->value[OPT_PASSPHRASE_FILE];
 	char *secret = new_passphrase(file);
 	if (!secret)
 		return EXIT_FAILED;
-	enum keyring_status status = keyring_create(path, secret, &ctx->keyring);
-	int saved_errno = errno;
+	char why[SENTENCE_MAX];
+	enum keyring_status status = keyring_create(path, secret, &ctx->keyring, why, sizeof why);
 	passphrase_free(secret);
-	errno = saved_errno;
 	if (status != KEYRING_OK) {
-		report_keyring(status, path, file != NULL);
+		report_keyring(status, path, file != NULL, why);
 		return EXIT_FAILED;
 	}
 	const struct keyring_entry *newest = keyring_newest(&ctx->keyring);
@@ -1564,12 +1534,12 @@ static int cmd_passwd(struct context *ctx)
 	char *secret = new_passphrase(ctx->opt->value[OPT_NEW_PASSPHRASE_FILE]);
 	if (!secret)
 		return EXIT_FAILED;
-	enum keyring_status status = keyring_save(ctx->cfg.secret_key, secret, &ctx->keyring);
-	int saved_errno = errno;
+	char why[SENTENCE_MAX];
+	enum keyring_status status =
+	    keyring_save(ctx->cfg.secret_key, secret, &ctx->keyring, why, sizeof why);
 	passphrase_free(secret);
-	errno = saved_errno;
 	if (status != KEYRING_OK) {
-		report_keyring(status, ctx->cfg.secret_key, false);
+		report_keyring(status, ctx->cfg.secret_key, false, why);
 		return EXIT_FAILED;
 	}
 	return say("Changed the passphrase of %s. The keys in it are the same, so every enquiry "
@@ -1585,10 +1555,11 @@ static int cmd_rotate(struct context *ctx)
 		return EXIT_FAILED;
 	if (!load_keyring(ctx))
 		return EXIT_FAILED;
+	char why[SENTENCE_MAX];
 	enum keyring_status status =
-	    keyring_rotate(ctx->cfg.secret_key, ctx->passphrase, &ctx->keyring);
+	    keyring_rotate(ctx->cfg.secret_key, ctx->passphrase, &ctx->keyring, why, sizeof why);
 	if (status != KEYRING_OK) {
-		report_keyring(status, ctx->cfg.secret_key, false);
+		report_keyring(status, ctx->cfg.secret_key, false, why);
 		return EXIT_FAILED;
 	}
 	const struct keyring_entry *newest = keyring_newest(&ctx->keyring);
@@ -1610,7 +1581,8 @@ static int cmd_rotate(struct context *ctx)
 static int cmd_help(struct context *ctx)
 {
 	(void)ctx;
-	return write_all(STDOUT_FILENO, usage_text, sizeof usage_text - 1) ? EXIT_OK : EXIT_FAILED;
+	return write_all(STDOUT_FILENO, usage_text, sizeof usage_text - 1) == 0 ? EXIT_OK
+	                                                                        : EXIT_FAILED;
 }
 
 /* --- main ---------------------------------------------------------------------------- */

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-bool write_all(int fd, const void *bytes, size_t n)
+int write_all(int fd, const void *bytes, size_t n)
 {
 	const char *p = bytes;
 	while (n > 0) {
@@ -18,79 +18,91 @@ bool write_all(int fd, const void *bytes, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			return false;
+			return errno;
 		p += w;
 		n -= (size_t)w;
 	}
-	return true;
+	return 0;
 }
 
-/* Makes a completed rename durable. */
-static bool sync_parent_dir(const char *path)
+/* Makes a completed rename durable: 0, or the errno of what failed. */
+static int sync_parent_dir(const char *path)
 {
 	char copy[PATH_MAX];
-	if (strlen(path) >= sizeof copy) {
-		errno = ENAMETOOLONG;
-		return false;
-	}
+	if (strlen(path) >= sizeof copy)
+		return ENAMETOOLONG;
 	strcpy(copy, path);
 	int dir = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		return false;
-	bool ok = fsync(dir) == 0;
-	int saved_errno = errno;
+		return errno;
+	int error = fsync(dir) == 0 ? 0 : errno;
 	close(dir);
-	errno = saved_errno;
-	return ok;
+	return error;
 }
 
-/* Puts tmp at path, refusing to replace an existing file when asked. */
-static enum file_status move_into_place(const char *tmp, const char *path, bool replace)
+/* Puts tmp at path, refusing to replace an existing file when asked; *error
+ * is the errno of a failure. */
+static enum file_status move_into_place(const char *tmp, const char *path, bool replace, int *error)
 {
-	if (replace)
-		return rename(tmp, path) == 0 ? FILE_OK : FILE_NOT_WRITTEN;
+	*error = 0;
+	if (replace) {
+		if (rename(tmp, path) == 0)
+			return FILE_OK;
+		*error = errno;
+		return FILE_NOT_WRITTEN;
+	}
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
 		return FILE_OK;
-	if (errno == EEXIST)
+	*error = errno;
+	if (*error == EEXIST)
 		return FILE_EXISTS;
-	if (errno != EINVAL && errno != ENOSYS)
+	if (*error != EINVAL && *error != ENOSYS)
 		return FILE_NOT_WRITTEN;
 	/* A file system without RENAME_NOREPLACE: link() also never replaces. */
-	if (link(tmp, path) != 0)
-		return errno == EEXIST ? FILE_EXISTS : FILE_NOT_WRITTEN;
+	if (link(tmp, path) != 0) {
+		*error = errno;
+		return *error == EEXIST ? FILE_EXISTS : FILE_NOT_WRITTEN;
+	}
 	unlink(tmp);
 	return FILE_OK;
 }
 
 enum file_status file_replace(const char *path, const void *bytes, size_t len, mode_t mode,
-                              bool replace)
+                              bool replace, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp) {
-		errno = ENAMETOOLONG;
+		snprintf(err, errlen, "the path is too long");
 		return FILE_NO_TEMP;
 	}
 	/* Created with O_EXCL and mode 0600, so a secret is never readable by
 	 * anyone else, not even for a moment. */
 	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a file next to it: %s", strerror(errno));
 		return FILE_NO_TEMP;
+	}
 	enum file_status status = FILE_OK;
-	if (fchmod(fd, mode) != 0 || !write_all(fd, bytes, len) || fsync(fd) != 0)
+	int error = fchmod(fd, mode) != 0 ? errno : write_all(fd, bytes, len);
+	if (error == 0 && fsync(fd) != 0)
+		error = errno;
+	if (close(fd) != 0 && error == 0)
+		error = errno;
+	if (error != 0)
 		status = FILE_NOT_WRITTEN;
-	int saved_errno = errno;
-	if (close(fd) != 0 && status == FILE_OK) {
-		status = FILE_NOT_WRITTEN;
-		saved_errno = errno;
-	}
-	if (status == FILE_OK) {
-		status = move_into_place(tmp, path, replace);
-		saved_errno = errno;
-	}
+	else
+		status = move_into_place(tmp, path, replace, &error);
 	if (status != FILE_OK) {
 		unlink(tmp);
-		errno = saved_errno;
+		if (status == FILE_EXISTS)
+			snprintf(err, errlen, "a file of that name already exists");
+		else
+			snprintf(err, errlen, "%s", strerror(error));
 		return status;
 	}
-	return sync_parent_dir(path) ? FILE_OK : FILE_NOT_DURABLE;
+	error = sync_parent_dir(path);
+	if (error == 0)
+		return FILE_OK;
+	snprintf(err, errlen, "could not sync its folder: %s", strerror(error));
+	return FILE_NOT_DURABLE;
 }

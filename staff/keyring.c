@@ -79,38 +79,61 @@ const struct keyring_entry *keyring_newest(const struct keyring *kr)
 	return &kr->entries[kr->count - 1];
 }
 
-const char *keyring_status_text(enum keyring_status status)
+void keyring_report(enum keyring_status status, const char *path, bool from_file,
+                    const char *detail, char *out, size_t len)
 {
 	switch (status) {
 	case KEYRING_OK:
-		return "The key file is in order.";
+		snprintf(out, len, "The keyring %s is in order.", path);
+		return;
 	case KEYRING_MISSING:
-		return "No key file at that path: run `enquiries init` first, or pass --config for "
-		       "the right site.";
+		snprintf(out, len,
+		         "There is no keyring at %s. Make one with `enquiries init`, or check "
+		         "secret_key in the configuration.",
+		         path);
+		return;
 	case KEYRING_EXISTS:
-		return "A key file already exists at that path, so nothing was changed: the key in "
-		       "it is still needed to open the enquiries sealed to it.";
+		snprintf(
+		    out, len,
+		    "A keyring already exists at %s, so nothing was changed. Its keys are "
+		    "needed to read the enquiries sealed to them: to change the passphrase use "
+		    "`enquiries passwd`, to make a new key use `enquiries rotate`.",
+		    path);
+		return;
 	case KEYRING_BAD_PASSPHRASE:
-		return "The passphrase is not right. Try again, or ask whoever set up the key.";
+		snprintf(out, len,
+		         from_file ? "The passphrase in the passphrase file does not open the "
+		                     "keyring %s. Nothing was changed."
+		                   : "That passphrase does not open the keyring %s. Nothing was "
+		                     "changed.",
+		         path);
+		return;
 	case KEYRING_DAMAGED:
-		return "The key file is damaged or is not a clinic key file. Put back the copy "
-		       "from your backup: without it, the enquiries sealed to it cannot be opened.";
+		snprintf(out, len,
+		         "The keyring %s is damaged or is not a clinic keyring. Put back the copy "
+		         "from your backup: without it the enquiries sealed to its keys cannot be "
+		         "opened.",
+		         path);
+		return;
 	case KEYRING_FAILED:
-		return "The key file could not be read or written. Check that the disk is not "
-		       "full and that you are allowed to use that folder, then try again.";
+		break;
 	}
-	return "Something unexpected went wrong with the key file.";
+	snprintf(out, len,
+	         "Could not read or write the keyring %s (%s). Check that the disk is not full "
+	         "and that you may use that folder, then try again.",
+	         path, detail && detail[0] ? detail : "for a reason not known");
 }
 
-/* The checks every entry point starts with; false with errno set. */
-static bool ready(bool arguments_ok)
+/* The checks every entry point starts with; false with the reason in err. */
+static bool ready(bool arguments_ok, char *err, size_t errlen)
 {
 	if (!arguments_ok) {
-		errno = EINVAL;
+		snprintf(err, errlen,
+		         "a keyring was asked for without a path, a passphrase or keys");
 		return false;
 	}
 	if (sodium_init() < 0) {
-		errno = EIO;
+		snprintf(err, errlen, "the cryptography library did not start");
 		return false;
 	}
 	return true;
@@ -130,17 +153,18 @@ static void creation_limits(unsigned long long *opslimit, size_t *memlimit)
 	}
 }
 
-/* Returns the secretbox key in sodium_malloc'd memory, or NULL (errno set). */
+/* Returns the secretbox key in sodium_malloc'd memory, or NULL with the
+ * reason in err. */
 static unsigned char *derive_key(const char *passphrase, const unsigned char salt[SALT_BYTES],
-                                 unsigned long long opslimit, size_t memlimit)
+                                 unsigned long long opslimit, size_t memlimit, char *err,
+                                 size_t errlen)
 {
 	unsigned char *key = sodium_malloc(crypto_secretbox_KEYBYTES);
-	if (!key)
-		return NULL;
-	if (crypto_pwhash(key, crypto_secretbox_KEYBYTES, passphrase, strlen(passphrase), salt,
-	                  opslimit, memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+	/* With valid limits, memory is the only way crypto_pwhash fails. */
+	if (!key || crypto_pwhash(key, crypto_secretbox_KEYBYTES, passphrase, strlen(passphrase),
+	                          salt, opslimit, memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
 		sodium_free(key);
-		errno = ENOMEM; /* the only way valid limits fail */
+		snprintf(err, errlen, "out of memory while deriving a key from the passphrase");
 		return NULL;
 	}
 	return key;
@@ -238,29 +262,35 @@ static bool parse_keyring(const char *text, size_t len, struct parsed_file *f)
 	return f->count > 0;
 }
 
-static enum keyring_status read_keyring_file(const char *path, char **text, size_t *len)
+/* Reads the whole file at path into *text (free it); DAMAGED if it is no
+ * regular file or is larger than any keyring. */
+static enum keyring_status read_keyring_file(const char *path, char **text, size_t *len, char *err,
+                                             size_t errlen)
 {
 	*text = NULL;
 	*len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? KEYRING_MISSING : KEYRING_FAILED;
+	if (fd < 0) {
+		int error = errno;
+		snprintf(err, errlen, "%s", strerror(error));
+		return error == ENOENT ? KEYRING_MISSING : KEYRING_FAILED;
+	}
+	enum keyring_status status = KEYRING_FAILED;
+	char *data = NULL;
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
-		int saved_errno = errno;
-		close(fd);
-		errno = saved_errno;
-		return KEYRING_FAILED;
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto fail;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > KEYRING_FILE_MAX) {
-		close(fd);
-		return KEYRING_DAMAGED;
+		snprintf(err, errlen, "it is not a file of a keyring's size");
+		status = KEYRING_DAMAGED;
+		goto fail;
 	}
-	char *data = malloc(KEYRING_FILE_MAX + 1);
+	data = malloc(KEYRING_FILE_MAX + 1);
 	if (!data) {
-		close(fd);
-		errno = ENOMEM;
-		return KEYRING_FAILED;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
 	}
 	size_t n = 0;
 	while (n <= KEYRING_FILE_MAX) {
@@ -268,61 +298,34 @@ static enum keyring_status read_keyring_file(const char *path, char **text, size
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			int saved_errno = errno;
-			free(data);
-			close(fd);
-			errno = saved_errno;
-			return KEYRING_FAILED;
+			snprintf(err, errlen, "%s", strerror(errno));
+			goto fail;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	if (n > KEYRING_FILE_MAX) {
-		free(data);
-		return KEYRING_DAMAGED;
+		snprintf(err, errlen, "it grew larger than any keyring while it was read");
+		status = KEYRING_DAMAGED;
+		goto fail;
 	}
+	close(fd);
 	*text = data;
 	*len = n;
 	return KEYRING_OK;
+fail:
+	free(data);
+	close(fd);
+	return status;
 }
 
-enum keyring_status keyring_load(const char *path, const char *passphrase, struct keyring *out)
+/* Opens every entry of f with key into entries, checking each secret key
+ * against its public key. */
+static enum keyring_status open_entries(const struct parsed_file *f, const unsigned char *key,
+                                        struct keyring_entry *entries, char *err, size_t errlen)
 {
-	empty_keyring(out);
-	if (!ready(path && passphrase))
-		return KEYRING_FAILED;
-	char *text = NULL;
-	size_t len = 0;
-	enum keyring_status status = read_keyring_file(path, &text, &len);
-	if (status != KEYRING_OK)
-		return status;
-	struct parsed_file *f = malloc(sizeof *f);
-	if (!f) {
-		free(text);
-		errno = ENOMEM;
-		return KEYRING_FAILED;
-	}
-	bool parsed = parse_keyring(text, len, f);
-	free(text);
-	if (!parsed) {
-		free(f);
-		return KEYRING_DAMAGED;
-	}
-
-	unsigned char *key = derive_key(passphrase, f->salt, f->opslimit, f->memlimit);
-	struct keyring_entry *entries = key ? sodium_allocarray(f->count, sizeof *entries) : NULL;
-	if (!entries) {
-		int saved_errno = errno;
-		if (key)
-			sodium_free(key);
-		free(f);
-		errno = saved_errno ? saved_errno : ENOMEM;
-		return KEYRING_FAILED;
-	}
-	status = KEYRING_OK;
-	for (size_t i = 0; status == KEYRING_OK && i < f->count; i++) {
+	for (size_t i = 0; i < f->count; i++) {
 		const struct parsed_entry *p = &f->entries[i];
 		struct keyring_entry *e = &entries[i];
 		memcpy(e->key_id, p->key_id, sizeof e->key_id);
@@ -331,25 +334,70 @@ enum keyring_status keyring_load(const char *path, const char *passphrase, struc
 			/* Every entry is sealed under the same key: if the first will not
 			 * open, the passphrase is wrong; if a later one will not, the file
 			 * was altered. */
-			status = i == 0 ? KEYRING_BAD_PASSPHRASE : KEYRING_DAMAGED;
-			break;
+			snprintf(err, errlen, "key %zu of the keyring does not open", i + 1);
+			return i == 0 ? KEYRING_BAD_PASSPHRASE : KEYRING_DAMAGED;
 		}
 		unsigned char derived_pk[crypto_box_PUBLICKEYBYTES];
 		if (crypto_scalarmult_base(derived_pk, e->sk) != 0 ||
-		    sodium_memcmp(derived_pk, e->pk, sizeof derived_pk) != 0)
-			status = KEYRING_DAMAGED;
+		    sodium_memcmp(derived_pk, e->pk, sizeof derived_pk) != 0) {
+			snprintf(err, errlen,
+			         "key %zu of the keyring does not match its public key", i + 1);
+			return KEYRING_DAMAGED;
+		}
 	}
-	sodium_free(key);
-	if (status != KEYRING_OK) {
-		sodium_memzero(entries, f->count * sizeof *entries);
-		sodium_free(entries);
-		free(f);
+	return KEYRING_OK;
+}
+
+enum keyring_status keyring_load(const char *path, const char *passphrase, struct keyring *out,
+                                 char *err, size_t errlen)
+{
+	empty_keyring(out);
+	if (!ready(path && passphrase, err, errlen))
+		return KEYRING_FAILED;
+	char *text = NULL;
+	size_t len = 0;
+	enum keyring_status status = read_keyring_file(path, &text, &len, err, errlen);
+	if (status != KEYRING_OK)
 		return status;
+	struct parsed_file *f = malloc(sizeof *f);
+	bool parsed = f && parse_keyring(text, len, f);
+	free(text);
+	unsigned char *key = NULL;
+	struct keyring_entry *entries = NULL;
+	status = KEYRING_FAILED;
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
 	}
+	if (!parsed) {
+		snprintf(err, errlen, "it is not in the form of a keyring");
+		status = KEYRING_DAMAGED;
+		goto fail;
+	}
+	key = derive_key(passphrase, f->salt, f->opslimit, f->memlimit, err, errlen);
+	if (!key)
+		goto fail;
+	entries = sodium_allocarray(f->count, sizeof *entries);
+	if (!entries) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	status = open_entries(f, key, entries, err, errlen);
+	if (status != KEYRING_OK)
+		goto fail;
 	out->count = f->count;
 	out->entries = entries;
+	sodium_free(key);
 	free(f);
 	return KEYRING_OK;
+fail:
+	if (entries) {
+		sodium_memzero(entries, f->count * sizeof *entries);
+		sodium_free(entries);
+	}
+	sodium_free(key);
+	free(f);
+	return status;
 }
 
 /* --- writing ----------------------------------------------------------- */
@@ -366,14 +414,15 @@ static void append_hex(struct buf *b, const unsigned char *bin, size_t n)
 }
 
 /* Formats the whole file, each secret key under a fresh nonce. */
-static bool format_keyring(const char *passphrase, const struct keyring *kr, struct buf *out)
+static bool format_keyring(const char *passphrase, const struct keyring *kr, struct buf *out,
+                           char *err, size_t errlen)
 {
 	unsigned char salt[SALT_BYTES];
 	unsigned long long opslimit = 0;
 	size_t memlimit = 0;
 	randombytes_buf(salt, sizeof salt);
 	creation_limits(&opslimit, &memlimit);
-	unsigned char *key = derive_key(passphrase, salt, opslimit, memlimit);
+	unsigned char *key = derive_key(passphrase, salt, opslimit, memlimit, err, errlen);
 	if (!key)
 		return false;
 
@@ -401,32 +450,27 @@ static bool format_keyring(const char *passphrase, const struct keyring *kr, str
 	}
 	sodium_free(key);
 	if (out->failed)
-		errno = ENOMEM;
+		snprintf(err, errlen, "out of memory while writing out the keys");
 	return !out->failed;
 }
 
 /* *placed tells whether path now holds kr, even when a later step (making the
  * rename durable) failed, so callers can keep memory in step with the file. */
 static enum keyring_status write_keyring(const char *path, const char *passphrase,
-                                         const struct keyring *kr, bool replace, bool *placed)
+                                         const struct keyring *kr, bool replace, bool *placed,
+                                         char *err, size_t errlen)
 {
 	*placed = false;
 	if (!ready(path && passphrase && kr && kr->count > 0 && kr->count <= KEYRING_MAX_KEYS &&
-	           kr->entries))
+	               kr->entries,
+	           err, errlen))
 		return KEYRING_FAILED;
 	struct buf text;
 	buf_init(&text, KEYRING_FILE_MAX);
-	if (!format_keyring(passphrase, kr, &text)) {
-		int saved_errno = errno;
-		buf_free(&text);
-		errno = saved_errno;
-		return KEYRING_FAILED;
-	}
-
-	enum file_status written = file_replace(path, text.data, text.len, 0600, replace);
-	int saved_errno = errno;
+	enum file_status written = FILE_NOT_WRITTEN;
+	if (format_keyring(passphrase, kr, &text, err, errlen))
+		written = file_replace(path, text.data, text.len, 0600, replace, err, errlen);
 	buf_free(&text);
-	errno = saved_errno;
 	*placed = written == FILE_OK || written == FILE_NOT_DURABLE;
 	if (written == FILE_OK)
 		return KEYRING_OK;
@@ -434,16 +478,18 @@ static enum keyring_status write_keyring(const char *path, const char *passphras
 }
 
 /* Appends a fresh key pair to a copy of kr's entries; *grown is the new array. */
-static enum keyring_status add_key_pair(const struct keyring *kr, struct keyring_entry **grown)
+static enum keyring_status add_key_pair(const struct keyring *kr, struct keyring_entry **grown,
+                                        char *err, size_t errlen)
 {
 	*grown = NULL;
 	if (kr->count >= KEYRING_MAX_KEYS) {
-		errno = ENOSPC;
+		snprintf(err, errlen, "it already holds %d keys, the most it can",
+		         KEYRING_MAX_KEYS);
 		return KEYRING_FAILED;
 	}
 	struct keyring_entry *entries = sodium_allocarray(kr->count + 1, sizeof *entries);
 	if (!entries) {
-		errno = ENOMEM;
+		snprintf(err, errlen, "out of memory");
 		return KEYRING_FAILED;
 	}
 	if (kr->count)
@@ -452,7 +498,7 @@ static enum keyring_status add_key_pair(const struct keyring *kr, struct keyring
 	if (crypto_box_keypair(fresh->pk, fresh->sk) != 0) {
 		sodium_memzero(entries, (kr->count + 1) * sizeof *entries);
 		sodium_free(entries);
-		errno = EIO;
+		snprintf(err, errlen, "no key pair could be made");
 		return KEYRING_FAILED;
 	}
 	seal_key_id(fresh->pk, fresh->key_id);
@@ -460,50 +506,52 @@ static enum keyring_status add_key_pair(const struct keyring *kr, struct keyring
 	return KEYRING_OK;
 }
 
-enum keyring_status keyring_create(const char *path, const char *passphrase, struct keyring *out)
+enum keyring_status keyring_create(const char *path, const char *passphrase, struct keyring *out,
+                                   char *err, size_t errlen)
 {
 	empty_keyring(out);
-	if (!ready(path && passphrase))
+	if (!ready(path && passphrase, err, errlen))
 		return KEYRING_FAILED;
 	/* Checked here too so that we do not spend a second deriving a key for
 	 * nothing; the final no-replace move is what makes the refusal safe. */
 	struct stat st;
-	if (lstat(path, &st) == 0)
+	if (lstat(path, &st) == 0) {
+		snprintf(err, errlen, "a file of that name already exists");
 		return KEYRING_EXISTS;
-	if (errno != ENOENT)
+	}
+	if (errno != ENOENT) {
+		snprintf(err, errlen, "%s", strerror(errno));
 		return KEYRING_FAILED;
+	}
 
 	struct keyring fresh = {0, NULL};
 	struct keyring_entry *entries = NULL;
-	enum keyring_status status = add_key_pair(&fresh, &entries);
+	enum keyring_status status = add_key_pair(&fresh, &entries, err, errlen);
 	if (status != KEYRING_OK)
 		return status;
 	fresh.count = 1;
 	fresh.entries = entries;
 	bool placed = false;
-	status = write_keyring(path, passphrase, &fresh, false, &placed);
-	if (placed) {
+	status = write_keyring(path, passphrase, &fresh, false, &placed, err, errlen);
+	if (placed)
 		*out = fresh;
-		return status;
-	}
-	int saved_errno = errno;
-	keyring_free(&fresh);
-	errno = saved_errno;
+	else
+		keyring_free(&fresh);
 	return status;
 }
 
-enum keyring_status keyring_rotate(const char *path, const char *passphrase, struct keyring *kr)
+enum keyring_status keyring_rotate(const char *path, const char *passphrase, struct keyring *kr,
+                                   char *err, size_t errlen)
 {
-	if (!ready(kr && (kr->count == 0 || kr->entries)))
+	if (!ready(kr && (kr->count == 0 || kr->entries), err, errlen))
 		return KEYRING_FAILED;
 	struct keyring_entry *entries = NULL;
-	enum keyring_status status = add_key_pair(kr, &entries);
+	enum keyring_status status = add_key_pair(kr, &entries, err, errlen);
 	if (status != KEYRING_OK)
 		return status;
 	struct keyring grown = {kr->count + 1, entries};
 	bool placed = false;
-	status = write_keyring(path, passphrase, &grown, true, &placed);
-	int saved_errno = errno;
+	status = write_keyring(path, passphrase, &grown, true, &placed, err, errlen);
 	if (placed) {
 		keyring_free(kr);
 		*kr = grown;
@@ -511,14 +559,14 @@ enum keyring_status keyring_rotate(const char *path, const char *passphrase, str
 		/* The file is unchanged, so kr stays as it was. */
 		keyring_free(&grown);
 	}
-	errno = saved_errno;
 	return status;
 }
 
-enum keyring_status keyring_save(const char *path, const char *passphrase, const struct keyring *kr)
+enum keyring_status keyring_save(const char *path, const char *passphrase, const struct keyring *kr,
+                                 char *err, size_t errlen)
 {
 	bool placed = false;
-	return write_keyring(path, passphrase, kr, true, &placed);
+	return write_keyring(path, passphrase, kr, true, &placed, err, errlen);
 }
 
 bool keyring_write_public_key(const char *path, const struct public_key *key, char *err,
@@ -531,27 +579,18 @@ bool keyring_write_public_key(const char *path, const struct public_key *key, ch
 		return false;
 	}
 	/* Anyone may read a public key. */
-	switch (file_replace(path, line, strlen(line), 0644, true)) {
+	char why[256];
+	switch (file_replace(path, line, strlen(line), 0644, true, why, sizeof why)) {
 	case FILE_OK:
 		return true;
-	case FILE_NO_TEMP:
-		if (errno == ENAMETOOLONG)
-			snprintf(err, errlen,
-			         "cannot write the staff public key %s: the path is too long",
-			         path);
-		else
-			snprintf(err, errlen, "cannot create a file next to %s: %s", path,
-			         strerror(errno));
-		return false;
 	case FILE_NOT_DURABLE:
-		snprintf(err, errlen,
-		         "wrote the staff public key %s but could not sync its folder: %s", path,
-		         strerror(errno));
+		snprintf(err, errlen, "wrote the staff public key %s but %s", path, why);
 		return false;
 	case FILE_EXISTS:
+	case FILE_NO_TEMP:
 	case FILE_NOT_WRITTEN:
 		break;
 	}
-	snprintf(err, errlen, "cannot write the staff public key %s: %s", path, strerror(errno));
+	snprintf(err, errlen, "cannot write the staff public key %s: %s", path, why);
 	return false;
 }

@@ -53,8 +53,7 @@ bool mail_send(const char *sendmail, const char *message, size_t len, char *err,
 	ignore.sa_handler = SIG_IGN;
 	sigemptyset(&ignore.sa_mask);
 	sigaction(SIGPIPE, &ignore, &previous);
-	bool written = write_all(pipe_fds[1], message, len);
-	int write_errno = errno;
+	int write_error = write_all(pipe_fds[1], message, len);
 	close(pipe_fds[1]);
 	sigaction(SIGPIPE, &previous, NULL);
 	int status;
@@ -67,7 +66,7 @@ bool mail_send(const char *sendmail, const char *message, size_t len, char *err,
 		         strerror(errno));
 		return false;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && written)
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && write_error == 0)
 		return true;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		snprintf(err, errlen, "Could not run %s.", sendmail);
@@ -77,6 +76,6 @@ bool mail_send(const char *sendmail, const char *message, size_t len, char *err,
 		snprintf(err, errlen, "%s was stopped by signal %d.", sendmail, WTERMSIG(status));
 	else
 		snprintf(err, errlen, "Could not hand the message to %s (%s).", sendmail,
-		         strerror(write_errno));
+		         strerror(write_error));
 	return false;
 }

@@ -86,7 +86,10 @@ char *passphrase_ask(const char *prompt, char *err, size_t errlen)
 		sigaction(prompt_signals[i], &restore, &previous[i]);
 	tty_fd = fd;
 
-	bool ok = write_all(fd, prompt, strlen(prompt)) && tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	int error = write_all(fd, prompt, strlen(prompt));
+	if (error == 0 && tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
+		error = errno;
+	bool ok = error == 0;
 	if (ok)
 		tty_echo_off = 1;
 	size_t n = 0;
@@ -97,6 +100,7 @@ char *passphrase_ask(const char *prompt, char *err, size_t errlen)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
+			error = r < 0 ? errno : 0;
 			ended = r == 0;
 			ok = r == 0;
 			break;
@@ -108,7 +112,6 @@ char *passphrase_ask(const char *prompt, char *err, size_t errlen)
 		else
 			too_long = true;
 	}
-	int saved_errno = errno;
 	if (tty_echo_off)
 		tcsetattr(fd, TCSAFLUSH, &tty_saved);
 	tty_echo_off = 0;
@@ -120,7 +123,7 @@ char *passphrase_ask(const char *prompt, char *err, size_t errlen)
 
 	if (!ok) {
 		snprintf(err, errlen, "Could not read the passphrase from the terminal (%s).",
-		         strerror(saved_errno));
+		         strerror(error));
 	} else if (ended && n == 0) {
 		snprintf(err, errlen, "No passphrase was typed, so nothing was done.");
 		ok = false;

@@ -58,18 +58,26 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static char *read_file(const char *path, size_t *len)
+/* The whole file at path (free it), or NULL with why in err. */
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
-	if (!f)
+	if (!f) {
+		snprintf(err, errlen, "%s", strerror(errno));
 		return NULL;
+	}
 	char *data = malloc(MAX_FILE_BYTES + 1);
 	size_t n = data ? fread(data, 1, MAX_FILE_BYTES + 1, f) : 0;
+	if (!data)
+		snprintf(err, errlen, "out of memory");
+	else if (ferror(f))
+		snprintf(err, errlen, "%s", strerror(errno));
+	else if (n > MAX_FILE_BYTES)
+		snprintf(err, errlen, "it is larger than %d bytes", MAX_FILE_BYTES);
 	bool ok = data && !ferror(f) && n <= MAX_FILE_BYTES;
 	fclose(f);
 	if (!ok) {
 		free(data);
-		errno = errno ? errno : EFBIG;
 		return NULL;
 	}
 	data[n] = '\0';
@@ -137,14 +145,13 @@ static bool add_content(sqlite3 *db, const char *site)
 	qsort(files, file_count, sizeof files[0], by_name);
 	for (size_t i = 0; i < file_count; i++) {
 		size_t len;
-		char *text = read_file(files[i], &len);
+		char err[256];
+		char *text = read_file(files[i], &len, err, sizeof err);
 		if (!text) {
-			fprintf(stderr, "build-content: cannot read %s: %s\n", files[i],
-			        strerror(errno));
+			fprintf(stderr, "build-content: cannot read %s: %s\n", files[i], err);
 			return false;
 		}
 		struct content_source src;
-		char err[256];
 		bool ok = content_source_parse(text, len, &src, err, sizeof err);
 		free(text);
 		if (!ok) {
@@ -177,11 +184,10 @@ static bool add_templates(sqlite3 *db, const char *site)
 			char path[8192];
 			snprintf(path, sizeof path, "%s/%s", dir, name);
 			size_t len;
-			char *source = read_file(path, &len);
 			char err[256];
+			char *source = read_file(path, &len, err, sizeof err);
 			if (!source) {
-				fprintf(stderr, "build-content: cannot read %s: %s\n", path,
-				        strerror(errno));
+				fprintf(stderr, "build-content: cannot read %s: %s\n", path, err);
 				ok = false;
 			} else if (!tpl_check(source, len, err, sizeof err)) {
 				fprintf(stderr, "build-content: %s: %s\n", path, err);

@@ -148,24 +148,23 @@ bool token_key_load(const char *path, unsigned char key[TOKEN_KEY_BYTES], char *
 	/* One byte more than the longest valid file, to notice a longer one. */
 	char text[KEY_HEX_LEN + 2];
 	size_t len = 0;
-	bool read_failed = false;
+	int read_error = 0;
 	while (len < sizeof text) {
 		ssize_t n = read(fd, text + len, sizeof text - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			read_failed = true;
+			read_error = errno;
 			break;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
-	int saved_errno = errno;
 	close(fd);
-	if (read_failed) {
+	if (read_error) {
 		snprintf(err, errlen, "cannot read the form token key %s: %s", path,
-		         strerror(saved_errno));
+		         strerror(read_error));
 		sodium_memzero(text, sizeof text);
 		return false;
 	}

@@ -121,7 +121,7 @@ static void write_all_finishes_interrupted_writes(void **state)
 		if (sigaction(SIGALRM, &interrupt, NULL) != 0 ||
 		    setitimer(ITIMER_REAL, &every, NULL) != 0)
 			_exit(2);
-		_exit(write_all(fds[1], bytes, n) ? 0 : 1);
+		_exit(write_all(fds[1], bytes, n) == 0 ? 0 : 1);
 	}
 	close(fds[1]);
 	char *got = malloc(n + 1);
@@ -151,29 +151,26 @@ static void write_all_finishes_interrupted_writes(void **state)
 static void write_all_reports_failure(void **state)
 {
 	(void)state;
-	errno = 0;
-	assert_false(write_all(-1, "x", 1));
-	assert_int_equal(errno, EBADF);
+	assert_int_equal(write_all(-1, "x", 1), EBADF);
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
 	close(fds[0]);
-	errno = 0;
-	assert_false(write_all(fds[1], "x", 1));
-	assert_int_equal(errno, EPIPE);
+	assert_int_equal(write_all(fds[1], "x", 1), EPIPE);
 	close(fds[1]);
-	assert_true(write_all(-1, NULL, 0)); /* nothing to write */
+	assert_int_equal(write_all(-1, NULL, 0), 0); /* nothing to write */
 }
 
 static void a_file_is_made_and_replaced_with_its_mode(void **state)
 {
 	(void)state;
+	char err[256];
 	mode_t old_umask = umask(077);
-	assert_int_equal(file_replace(path, "first\n", 6, 0644, true), FILE_OK);
+	assert_int_equal(file_replace(path, "first\n", 6, 0644, true, err, sizeof err), FILE_OK);
 	umask(old_umask);
 	assert_file_holds(path, "first\n", 0644);
-	assert_int_equal(file_replace(path, "second", 6, 0600, true), FILE_OK);
+	assert_int_equal(file_replace(path, "second", 6, 0600, true, err, sizeof err), FILE_OK);
 	assert_file_holds(path, "second", 0600);
-	assert_int_equal(file_replace(path, "", 0, 0600, true), FILE_OK);
+	assert_int_equal(file_replace(path, "", 0, 0600, true, err, sizeof err), FILE_OK);
 	assert_file_holds(path, "", 0600);
 	assert_int_equal(entries(), 1); /* no temporary file left behind */
 }
@@ -181,33 +178,36 @@ static void a_file_is_made_and_replaced_with_its_mode(void **state)
 static void without_replace_an_existing_file_is_kept(void **state)
 {
 	(void)state;
-	assert_int_equal(file_replace(path, "mine", 4, 0600, false), FILE_OK);
-	assert_int_equal(file_replace(path, "yours", 5, 0600, false), FILE_EXISTS);
+	char err[256];
+	assert_int_equal(file_replace(path, "mine", 4, 0600, false, err, sizeof err), FILE_OK);
+	assert_int_equal(file_replace(path, "yours", 5, 0600, false, err, sizeof err), FILE_EXISTS);
+	assert_string_equal(err, "a file of that name already exists");
 	assert_file_holds(path, "mine", 0600);
 	/* Even a dangling link counts as taken: nothing is written through it. */
 	char link_path[600];
 	snprintf(link_path, sizeof link_path, "%s/link", dir);
 	assert_int_equal(symlink("nowhere", link_path), 0);
-	assert_int_equal(file_replace(link_path, "x", 1, 0600, false), FILE_EXISTS);
+	assert_int_equal(file_replace(link_path, "x", 1, 0600, false, err, sizeof err),
+	                 FILE_EXISTS);
 	assert_int_equal(entries(), 2);
 }
 
 static void failures_leave_the_old_file_and_no_litter(void **state)
 {
 	(void)state;
+	char err[256];
 	char missing[600];
 	snprintf(missing, sizeof missing, "%s/no/such/dir/file", dir);
-	errno = 0;
-	assert_int_equal(file_replace(missing, "x", 1, 0600, true), FILE_NO_TEMP);
-	assert_int_equal(errno, ENOENT);
+	assert_int_equal(file_replace(missing, "x", 1, 0600, true, err, sizeof err), FILE_NO_TEMP);
+	assert_string_equal(err, "cannot create a file next to it: No such file or directory");
 
 	char *long_path = malloc(PATH_MAX + 16);
 	assert_non_null(long_path);
 	memset(long_path, 'a', PATH_MAX + 15);
 	long_path[PATH_MAX + 15] = '\0';
-	errno = 0;
-	assert_int_equal(file_replace(long_path, "x", 1, 0600, true), FILE_NO_TEMP);
-	assert_int_equal(errno, ENAMETOOLONG);
+	assert_int_equal(file_replace(long_path, "x", 1, 0600, true, err, sizeof err),
+	                 FILE_NO_TEMP);
+	assert_string_equal(err, "the path is too long");
 	free(long_path);
 
 	/* A directory in the way: the rename fails, the directory stays. */
@@ -216,10 +216,10 @@ static void failures_leave_the_old_file_and_no_litter(void **state)
 	assert_int_equal(mkdir(sub, 0700), 0);
 	char inside[700];
 	snprintf(inside, sizeof inside, "%s/keep", sub);
-	assert_int_equal(file_replace(inside, "x", 1, 0600, true), FILE_OK);
-	errno = 0;
-	assert_int_equal(file_replace(sub, "x", 1, 0600, true), FILE_NOT_WRITTEN);
-	assert_true(errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST);
+	assert_int_equal(file_replace(inside, "x", 1, 0600, true, err, sizeof err), FILE_OK);
+	assert_int_equal(file_replace(sub, "x", 1, 0600, true, err, sizeof err), FILE_NOT_WRITTEN);
+	assert_true(strcmp(err, strerror(EISDIR)) == 0 || strcmp(err, strerror(ENOTEMPTY)) == 0 ||
+	            strcmp(err, strerror(EEXIST)) == 0);
 	struct stat st;
 	assert_int_equal(stat(sub, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));

@@ -20,6 +20,9 @@
 
 #define PASSPHRASE "correct horse battery staple"
 
+/* The reason a keyring call gives when it fails. */
+static char err[512];
+
 static char dir[] = "/tmp/test_keyring.XXXXXX";
 static char path[512];
 
@@ -127,7 +130,7 @@ static void test_create_and_load(void **state)
 	(void)state;
 	mode_t old_umask = umask(0); /* 0600 must not depend on the umask */
 	struct keyring created;
-	assert_int_equal(keyring_create(path, PASSPHRASE, &created), KEYRING_OK);
+	assert_int_equal(keyring_create(path, PASSPHRASE, &created, err, sizeof err), KEYRING_OK);
 	umask(old_umask);
 	assert_int_equal(created.count, 1);
 	assert_entry_consistent(&created.entries[0]);
@@ -146,7 +149,7 @@ static void test_create_and_load(void **state)
 	free(text);
 
 	struct keyring loaded;
-	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded), KEYRING_OK);
+	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded, err, sizeof err), KEYRING_OK);
 	assert_same_entries(&created, &loaded);
 	assert_ptr_equal(keyring_newest(&loaded), &loaded.entries[0]);
 	assert_ptr_equal(keyring_find(&loaded, created.entries[0].key_id), &loaded.entries[0]);
@@ -165,11 +168,11 @@ static void test_load_uses_recorded_limits(void **state)
 {
 	(void)state;
 	struct keyring created, loaded;
-	assert_int_equal(keyring_create(path, PASSPHRASE, &created), KEYRING_OK);
+	assert_int_equal(keyring_create(path, PASSPHRASE, &created, err, sizeof err), KEYRING_OK);
 	/* Without the variable new files would use the moderate limits; this
 	 * one still opens with the limits it was made with. */
 	assert_int_equal(unsetenv("CLINIC_PWHASH_FAST"), 0);
-	enum keyring_status status = keyring_load(path, PASSPHRASE, &loaded);
+	enum keyring_status status = keyring_load(path, PASSPHRASE, &loaded, err, sizeof err);
 	assert_int_equal(setenv("CLINIC_PWHASH_FAST", "1", 1), 0);
 	assert_int_equal(status, KEYRING_OK);
 	assert_same_entries(&created, &loaded);
@@ -181,7 +184,7 @@ static void test_sealed_message_opens_with_loaded_key(void **state)
 {
 	(void)state;
 	struct keyring kr;
-	assert_int_equal(keyring_create(path, PASSPHRASE, &kr), KEYRING_OK);
+	assert_int_equal(keyring_create(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
 	struct public_key pub;
 	memcpy(pub.pk, keyring_newest(&kr)->pk, sizeof pub.pk);
 	seal_key_id(pub.pk, pub.key_id);
@@ -192,7 +195,7 @@ static void test_sealed_message_opens_with_loaded_key(void **state)
 	buf_init(&opened, 1 << 20);
 	assert_true(seal_message(&pub, "I need to talk to someone", 25, &sealed));
 
-	assert_int_equal(keyring_load(path, PASSPHRASE, &kr), KEYRING_OK);
+	assert_int_equal(keyring_load(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
 	const struct keyring_entry *e = keyring_find(&kr, pub.key_id);
 	assert_non_null(e);
 	assert_true(unseal_message(e->pk, e->sk, sealed.data, sealed.len, &opened));
@@ -207,11 +210,12 @@ static void test_refuses_overwrite(void **state)
 {
 	(void)state;
 	struct keyring first, second;
-	assert_int_equal(keyring_create(path, PASSPHRASE, &first), KEYRING_OK);
+	assert_int_equal(keyring_create(path, PASSPHRASE, &first, err, sizeof err), KEYRING_OK);
 	size_t before_len = 0;
 	char *before = read_text(path, &before_len);
 
-	assert_int_equal(keyring_create(path, "another passphrase", &second), KEYRING_EXISTS);
+	assert_int_equal(keyring_create(path, "another passphrase", &second, err, sizeof err),
+	                 KEYRING_EXISTS);
 	assert_int_equal(second.count, 0);
 	assert_null(second.entries);
 	size_t after_len = 0;
@@ -226,7 +230,8 @@ static void test_refuses_overwrite(void **state)
 	char other[600];
 	snprintf(other, sizeof other, "%s/notes.txt", dir);
 	write_text(other, "precious", 8);
-	assert_int_equal(keyring_create(other, PASSPHRASE, &second), KEYRING_EXISTS);
+	assert_int_equal(keyring_create(other, PASSPHRASE, &second, err, sizeof err),
+	                 KEYRING_EXISTS);
 	size_t len = 0;
 	char *text = read_text(other, &len);
 	assert_int_equal(len, 8);
@@ -237,7 +242,8 @@ static void test_refuses_overwrite(void **state)
 	char link_path[600];
 	snprintf(link_path, sizeof link_path, "%s/link.keyring", dir);
 	assert_int_equal(symlink("/nonexistent/target", link_path), 0);
-	assert_int_equal(keyring_create(link_path, PASSPHRASE, &second), KEYRING_EXISTS);
+	assert_int_equal(keyring_create(link_path, PASSPHRASE, &second, err, sizeof err),
+	                 KEYRING_EXISTS);
 	assert_int_equal(count_dir_entries(), 3);
 }
 
@@ -245,16 +251,17 @@ static void test_wrong_passphrase(void **state)
 {
 	(void)state;
 	struct keyring kr;
-	assert_int_equal(keyring_create(path, PASSPHRASE, &kr), KEYRING_OK);
+	assert_int_equal(keyring_create(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
 	keyring_free(&kr);
 	const char *wrong[] = {"correct horse battery stapler", "Correct horse battery staple", "",
 	                       "correct horse battery staple\n"};
 	for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
-		assert_int_equal(keyring_load(path, wrong[i], &kr), KEYRING_BAD_PASSPHRASE);
+		assert_int_equal(keyring_load(path, wrong[i], &kr, err, sizeof err),
+		                 KEYRING_BAD_PASSPHRASE);
 		assert_int_equal(kr.count, 0);
 		assert_null(kr.entries);
 	}
-	assert_int_equal(keyring_load(path, PASSPHRASE, &kr), KEYRING_OK);
+	assert_int_equal(keyring_load(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
 	keyring_free(&kr);
 }
 
@@ -262,13 +269,13 @@ static void test_missing(void **state)
 {
 	(void)state;
 	struct keyring kr;
-	assert_int_equal(keyring_load(path, PASSPHRASE, &kr), KEYRING_MISSING);
+	assert_int_equal(keyring_load(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_MISSING);
 	assert_int_equal(kr.count, 0);
 	char nested[600];
 	snprintf(nested, sizeof nested, "%s/absent/staff.keyring", dir);
-	assert_int_equal(keyring_load(nested, PASSPHRASE, &kr), KEYRING_MISSING);
-	assert_int_equal(keyring_create(nested, PASSPHRASE, &kr), KEYRING_FAILED);
-	assert_int_equal(errno, ENOENT);
+	assert_int_equal(keyring_load(nested, PASSPHRASE, &kr, err, sizeof err), KEYRING_MISSING);
+	assert_int_equal(keyring_create(nested, PASSPHRASE, &kr, err, sizeof err), KEYRING_FAILED);
+	assert_non_null(strstr(err, strerror(ENOENT)));
 }
 
 /* Loads text written at path. */
@@ -276,7 +283,7 @@ static enum keyring_status load_text(const char *text, size_t len)
 {
 	write_text(path, text, len);
 	struct keyring kr;
-	enum keyring_status status = keyring_load(path, PASSPHRASE, &kr);
+	enum keyring_status status = keyring_load(path, PASSPHRASE, &kr, err, sizeof err);
 	if (status != KEYRING_OK) {
 		assert_int_equal(kr.count, 0);
 		assert_null(kr.entries);
@@ -303,8 +310,8 @@ static void test_damaged(void **state)
 {
 	(void)state;
 	struct keyring kr;
-	assert_int_equal(keyring_create(path, PASSPHRASE, &kr), KEYRING_OK);
-	assert_int_equal(keyring_rotate(path, PASSPHRASE, &kr), KEYRING_OK);
+	assert_int_equal(keyring_create(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
+	assert_int_equal(keyring_rotate(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
 	keyring_free(&kr);
 	size_t len = 0;
 	char *good = read_text(path, &len);
@@ -374,7 +381,7 @@ static void test_damaged(void **state)
 
 	/* A directory is not a keyring either. */
 	struct keyring out;
-	assert_int_equal(keyring_load(dir, PASSPHRASE, &out), KEYRING_DAMAGED);
+	assert_int_equal(keyring_load(dir, PASSPHRASE, &out, err, sizeof err), KEYRING_DAMAGED);
 
 	/* The first key's box is where a wrong passphrase shows, so an altered
 	 * first box cannot be told from one: it reads as a wrong passphrase. */
@@ -388,10 +395,10 @@ static void test_rotate(void **state)
 {
 	(void)state;
 	struct keyring kr;
-	assert_int_equal(keyring_create(path, PASSPHRASE, &kr), KEYRING_OK);
+	assert_int_equal(keyring_create(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
 	struct keyring_entry first = kr.entries[0];
 
-	assert_int_equal(keyring_rotate(path, PASSPHRASE, &kr), KEYRING_OK);
+	assert_int_equal(keyring_rotate(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
 	assert_int_equal(kr.count, 2);
 	assert_memory_equal(&kr.entries[0], &first, sizeof first);
 	const struct keyring_entry *newest = keyring_newest(&kr);
@@ -401,12 +408,12 @@ static void test_rotate(void **state)
 	assert_mode_0600();
 	struct keyring_entry second = *newest;
 
-	assert_int_equal(keyring_rotate(path, PASSPHRASE, &kr), KEYRING_OK);
+	assert_int_equal(keyring_rotate(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
 	assert_int_equal(kr.count, 3);
 	assert_int_equal(count_dir_entries(), 1);
 
 	struct keyring loaded;
-	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded), KEYRING_OK);
+	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded, err, sizeof err), KEYRING_OK);
 	assert_same_entries(&kr, &loaded);
 	assert_non_null(keyring_find(&loaded, first.key_id));
 	assert_memory_equal(keyring_find(&loaded, first.key_id)->sk, first.sk, sizeof first.sk);
@@ -440,12 +447,12 @@ static void test_rotate_failure_keeps_keyring(void **state)
 {
 	(void)state;
 	struct keyring kr;
-	assert_int_equal(keyring_create(path, PASSPHRASE, &kr), KEYRING_OK);
+	assert_int_equal(keyring_create(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
 	char id[17];
 	strcpy(id, kr.entries[0].key_id);
 	char nowhere[600];
 	snprintf(nowhere, sizeof nowhere, "%s/absent/staff.keyring", dir);
-	assert_int_equal(keyring_rotate(nowhere, PASSPHRASE, &kr), KEYRING_FAILED);
+	assert_int_equal(keyring_rotate(nowhere, PASSPHRASE, &kr, err, sizeof err), KEYRING_FAILED);
 	assert_int_equal(kr.count, 1);
 	assert_string_equal(kr.entries[0].key_id, id);
 	keyring_free(&kr);
@@ -455,13 +462,13 @@ static void test_save_new_passphrase(void **state)
 {
 	(void)state;
 	struct keyring kr;
-	assert_int_equal(keyring_create(path, PASSPHRASE, &kr), KEYRING_OK);
-	assert_int_equal(keyring_rotate(path, PASSPHRASE, &kr), KEYRING_OK);
+	assert_int_equal(keyring_create(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
+	assert_int_equal(keyring_rotate(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
 	size_t len = 0;
 	char *before = read_text(path, &len);
 
 	mode_t old_umask = umask(0);
-	enum keyring_status status = keyring_save(path, "a new passphrase", &kr);
+	enum keyring_status status = keyring_save(path, "a new passphrase", &kr, err, sizeof err);
 	umask(old_umask);
 	assert_int_equal(status, KEYRING_OK);
 	assert_mode_0600();
@@ -474,39 +481,64 @@ static void test_save_new_passphrase(void **state)
 	free(after);
 
 	struct keyring loaded;
-	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded), KEYRING_BAD_PASSPHRASE);
-	assert_int_equal(keyring_load(path, "a new passphrase", &loaded), KEYRING_OK);
+	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded, err, sizeof err),
+	                 KEYRING_BAD_PASSPHRASE);
+	assert_int_equal(keyring_load(path, "a new passphrase", &loaded, err, sizeof err),
+	                 KEYRING_OK);
 	assert_same_entries(&kr, &loaded);
 	keyring_free(&loaded);
 
 	/* Saving refuses an empty keyring: it could never be opened again. */
 	struct keyring empty = {0, NULL};
-	assert_int_equal(keyring_save(path, PASSPHRASE, &empty), KEYRING_FAILED);
-	assert_int_equal(keyring_load(path, "a new passphrase", &loaded), KEYRING_OK);
+	assert_int_equal(keyring_save(path, PASSPHRASE, &empty, err, sizeof err), KEYRING_FAILED);
+	assert_int_equal(keyring_load(path, "a new passphrase", &loaded, err, sizeof err),
+	                 KEYRING_OK);
 	keyring_free(&loaded);
 	keyring_free(&kr);
 }
 
-static void test_status_text(void **state)
+/* What a person is told for each status: whole sentences, one of their
+ * own for each, naming the keyring, and the failed call's reason where the
+ * status alone says too little. */
+static void test_reports(void **state)
 {
 	(void)state;
-	assert_string_equal(keyring_status_text(KEYRING_BAD_PASSPHRASE),
-	                    "The passphrase is not right. Try again, or ask whoever set up the "
-	                    "key.");
-	assert_non_null(strstr(keyring_status_text(KEYRING_MISSING), "enquiries init"));
+	char text[1024];
+	keyring_report(KEYRING_BAD_PASSPHRASE, "/k", false, "", text, sizeof text);
+	assert_string_equal(text, "That passphrase does not open the keyring /k. Nothing was "
+	                          "changed.");
+	keyring_report(KEYRING_BAD_PASSPHRASE, "/k", true, "", text, sizeof text);
+	assert_string_equal(text, "The passphrase in the passphrase file does not open the "
+	                          "keyring /k. Nothing was changed.");
+	keyring_report(KEYRING_MISSING, "/k", false, "", text, sizeof text);
+	assert_non_null(strstr(text, "enquiries init"));
+	keyring_report(KEYRING_FAILED, "/k", false, "No space left on device", text, sizeof text);
+	assert_non_null(strstr(text, "(No space left on device)"));
 	enum keyring_status all[] = {KEYRING_OK,      KEYRING_MISSING,
 	                             KEYRING_EXISTS,  KEYRING_BAD_PASSPHRASE,
 	                             KEYRING_DAMAGED, KEYRING_FAILED};
 	size_t n = sizeof all / sizeof all[0];
+	char texts[6][1024];
 	for (size_t i = 0; i < n; i++) {
-		const char *text = keyring_status_text(all[i]);
-		assert_non_null(text);
-		assert_true(strlen(text) > 10);
-		assert_int_equal(text[strlen(text) - 1], '.');
+		keyring_report(all[i], "/some/staff.keyring", false, "why", texts[i],
+		               sizeof texts[i]);
+		assert_true(strlen(texts[i]) > 10);
+		assert_int_equal(texts[i][strlen(texts[i]) - 1], '.');
+		assert_non_null(strstr(texts[i], "/some/staff.keyring"));
 		for (size_t j = 0; j < i; j++)
-			assert_string_not_equal(text, keyring_status_text(all[j]));
+			assert_string_not_equal(texts[i], texts[j]);
 	}
-	assert_non_null(keyring_status_text((enum keyring_status)99));
+	keyring_report((enum keyring_status)99, "/k", false, "", text, sizeof text);
+	assert_true(strlen(text) > 10);
+
+	/* A keyring can hold only so many keys: the reason says so. */
+	struct keyring kr;
+	assert_int_equal(keyring_create(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
+	struct keyring full = {KEYRING_MAX_KEYS, kr.entries};
+	assert_int_equal(keyring_rotate(path, PASSPHRASE, &full, err, sizeof err), KEYRING_FAILED);
+	assert_non_null(strstr(err, "the most it can"));
+	assert_ptr_equal(full.entries, kr.entries);
+	keyring_free(&kr);
 }
 
 int main(void)
@@ -522,7 +554,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_rotate, clean),
 	    cmocka_unit_test_teardown(test_rotate_failure_keeps_keyring, clean),
 	    cmocka_unit_test_teardown(test_save_new_passphrase, clean),
-	    cmocka_unit_test(test_status_text),
+	    cmocka_unit_test_teardown(test_reports, clean),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
