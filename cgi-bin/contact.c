@@ -46,12 +46,15 @@ struct form_view {
 	const char *notice;
 };
 
+/* Sends a rendered page, never to be cached: it may hold a token or what somebody typed. */
 static void send_page(struct request *req, int status, const struct buf *page)
 {
 	struct response res = {.status = status, .cache = CACHE_NEVER};
 	response_send(req, &res, page->data, page->len);
 }
 
+/* Puts a form's values, ticks, choices and error messages into scope for the template (f_, c_,
+ * e_ names, and the errors list); false when out of memory. */
 static bool set_field_values(struct tpl_scope *scope, const struct form_spec *spec,
                              const struct validation *v)
 {
@@ -109,6 +112,7 @@ static enum site_error send_form(struct request *req, int status, const struct f
 	return ok ? SITE_ERR_NONE : SITE_ERR_FORM_FAILED;
 }
 
+/* Whether a post came from our own pages, as far as the browser says. */
 static bool same_origin(struct request *req)
 {
 	/* Browsers that send Sec-Fetch-Site say exactly where a post came from.
@@ -133,6 +137,7 @@ static bool same_origin(struct request *req)
 	return rest && strcmp(rest, host) == 0;
 }
 
+/* Whether the post's Content-Type is application/x-www-form-urlencoded. */
 static bool is_form_encoded(struct request *req)
 {
 	const char *type = request_param(req, "CONTENT_TYPE");
@@ -143,6 +148,7 @@ static bool is_form_encoded(struct request *req)
 	return next == '\0' || next == ';' || next == ' ';
 }
 
+/* Opens the enquiry database if this worker has not yet; false (logged) when it cannot. */
 static bool open_store(void)
 {
 	if (store)
@@ -312,6 +318,7 @@ static enum site_error accept_post(struct request *req, const struct form_spec *
 	return SITE_ERR_NONE;
 }
 
+/* Answers a post to spec's form: SITE_ERR_NONE once answered, or the error page that refuses it. */
 static enum site_error handle_post(struct request *req, const struct form_spec *spec)
 {
 	if (!same_origin(req))
@@ -379,12 +386,14 @@ static enum site_error route(struct request *req)
 	return post ? handle_post(req, spec) : SITE_ERR_FORM_METHOD;
 }
 
+/* The server's handler: looks for a new content build, then routes. */
 static void handle(struct request *req)
 {
 	site_refresh(&site);
 	site_send_error(&site, req, route(req));
 }
 
+/* Opens the content and the enquiry database in a new worker; false stops it. */
 static bool worker_start(void)
 {
 	if (!site_open(&site, &cfg, "GET, HEAD, POST"))

@@ -32,6 +32,7 @@ static struct site site;
 static struct cached_page cache[MAX_CACHED];
 static size_t cache_count;
 
+/* Forgets every kept page (a new content build has come). */
 static void cache_clear(void)
 {
 	for (size_t i = 0; i < cache_count; i++) {
@@ -41,6 +42,7 @@ static void cache_clear(void)
 	cache_count = 0;
 }
 
+/* A strong ETag for body: the first 8 bytes of its BLAKE2b hash, quoted, in hex. */
 static void make_etag(const char *body, size_t len, char out[24])
 {
 	unsigned char hash[8];
@@ -50,6 +52,8 @@ static void make_etag(const char *body, size_t len, char out[24])
 	snprintf(out, 24, "\"%s\"", hex);
 }
 
+/* Adds the pages of kind to scope as the list name (href, title, summary, url); false when out
+ * of memory. */
 static bool add_list(struct tpl_scope *scope, const char *name, const char *kind)
 {
 	const struct content_page *pages[MAX_LISTED];
@@ -85,6 +89,8 @@ static bool faq_json_ld(struct buf *out)
 	return !out->failed;
 }
 
+/* Adds every FAQ to scope (questions) and its schema.org JSON-LD to head_extra; false when out
+ * of memory. */
 static bool add_questions(struct tpl_scope *scope)
 {
 	const struct content_page *faqs[MAX_LISTED];
@@ -132,6 +138,7 @@ static bool highlight(const char *snippet, struct buf *out)
 	return !out->failed;
 }
 
+/* content_search's callback: adds one hit to the results list, its snippet highlighted. */
 static void add_hit(void *arg, const struct content_hit *hit)
 {
 	struct search_results *results = arg;
@@ -145,6 +152,8 @@ static void add_hit(void *arg, const struct content_hit *hit)
 	buf_free(&snippet);
 }
 
+/* Runs the search for words and adds its results to scope; false on a database error or out of
+ * memory. */
 static bool render_search(struct tpl_scope *scope, const char *words)
 {
 	struct search_results results = {.scope = scope};
@@ -217,6 +226,7 @@ static bool render_page(const char *path, const char *search, struct buf *out, b
 	return ok;
 }
 
+/* The kept page for path, or NULL. */
 static const struct cached_page *cached(const char *path)
 {
 	for (size_t i = 0; i < cache_count; i++)
@@ -225,6 +235,8 @@ static const struct cached_page *cached(const char *path)
 	return NULL;
 }
 
+/* Sends body under etag, answering 304 to a request that has it already when policy allows
+ * caching. */
 static void send_page(struct request *req, const char *body, size_t len, const char *etag,
                       enum cache_policy policy)
 {
@@ -248,6 +260,7 @@ static void send_page(struct request *req, const char *body, size_t len, const c
  * sandbox forbids, so the integration suites can watch both happen. */
 static unsigned long requests_reached;
 
+/* Answers a /__test/ request and returns true; counts any other. */
 static bool test_hook(struct request *req)
 {
 	if (strncmp(req->path, "/__test/", 8) != 0) {
@@ -283,6 +296,8 @@ static bool test_hook(struct request *req)
 }
 #endif
 
+/* The server's handler: a kept page, or one rendered (and kept unless it is a search), or an
+ * error page. */
 static void handle(struct request *req)
 {
 #ifdef CLINIC_TEST_HOOKS
@@ -343,6 +358,7 @@ static void handle(struct request *req)
 	buf_free(&page);
 }
 
+/* Opens the content in a new worker; false stops it. */
 static bool worker_start(void)
 {
 	return site_open(&site, &cfg, "GET, HEAD");

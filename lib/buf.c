@@ -14,6 +14,8 @@ void buf_init(struct buf *b, size_t limit)
 	b->failed = false;
 }
 
+/* Makes room for extra more bytes and a NUL; false (and b->failed) past the limit or out of
+ * memory. */
 static bool buf_reserve(struct buf *b, size_t extra)
 {
 	if (b->failed)

@@ -52,11 +52,13 @@ static const struct key_rule rules[] = {
 
 #define NRULES (sizeof rules / sizeof rules[0])
 
+/* The text setting r describes, in cfg. */
 static char **string_field(struct config *cfg, const struct key_rule *r)
 {
 	return (char **)((char *)cfg + r->offset);
 }
 
+/* The number setting r describes, in cfg. */
 static long *number_field(struct config *cfg, const struct key_rule *r)
 {
 	return (long *)((char *)cfg + r->offset);
@@ -92,6 +94,7 @@ void config_free(struct config *cfg)
 		}
 }
 
+/* Cuts spaces and tabs off both ends of s (and CR LF off its end), in place. */
 static char *trim(char *s)
 {
 	while (*s == ' ' || *s == '\t')
@@ -102,6 +105,8 @@ static char *trim(char *s)
 	return s;
 }
 
+/* value as a path: relative ones taken from dir, the config file's folder; NULL when out of
+ * memory. */
 static char *resolve_path(const char *dir, const char *value)
 {
 	if (value[0] == '\0' || value[0] == '/' || !dir[0])

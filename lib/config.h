@@ -47,6 +47,7 @@ struct config {
 /* Loads path into cfg (defaults first). On failure writes a sentence naming
  * the file and line into err and returns false. */
 bool config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+/* Fills cfg with the defaults config_load starts from. */
 void config_defaults(struct config *cfg);
 void config_free(struct config *cfg);
 

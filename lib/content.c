@@ -35,6 +35,7 @@ struct content {
 	size_t template_count;
 };
 
+/* A copy of a text column, or NULL (for SQL NULL or out of memory). */
 static char *copy_column(sqlite3_stmt *stmt, int col)
 {
 	const unsigned char *text = sqlite3_column_text(stmt, col);
@@ -43,6 +44,7 @@ static char *copy_column(sqlite3_stmt *stmt, int col)
 	return strdup((const char *)text);
 }
 
+/* Reads every page into c, in the order content_list gives them; false with why in err. */
 static bool load_pages(struct content *c, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt;
@@ -85,6 +87,7 @@ static bool load_pages(struct content *c, char *err, size_t errlen)
 	return ok;
 }
 
+/* Reads every template into c; false with why in err. */
 static bool load_templates(struct content *c, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt;
@@ -115,6 +118,8 @@ static bool load_templates(struct content *c, char *err, size_t errlen)
 	return ok;
 }
 
+/* Reads the build's time, id and schema version; false with why in err (a schema this program
+ * does not read included). */
 static bool load_meta(struct content *c, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt;
@@ -293,6 +298,8 @@ char *content_search_words(const char *query, size_t max_query, bool *searched)
 	return words;
 }
 
+/* Whether ch belongs to a search word: an ASCII letter or digit, or any byte of a UTF-8
+ * sequence. */
 static bool is_word_byte(unsigned char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||

@@ -24,6 +24,7 @@ struct content_page {
 
 struct content;
 
+/* Opens and loads the build at path; NULL with the reason in err. */
 struct content *content_open(const char *path, char *err, size_t errlen);
 void content_close(struct content *c);
 /* True when the file at the opened path has been replaced since open. */
@@ -33,6 +34,7 @@ time_t content_built_at(const struct content *c);
 /* A short text that differs between builds (for ETags). */
 const char *content_build_id(const struct content *c);
 
+/* The page served at path ("/team"), or NULL. */
 const struct content_page *content_find(const struct content *c, const char *path);
 /* The pages of one kind, in order (then title); returns the count. */
 size_t content_list(const struct content *c, const char *kind, const struct content_page **pages,

@@ -13,6 +13,7 @@
 
 static const char *const kinds[] = {"home", "therapy", "team", "page", "faq", "video", NULL};
 
+/* Whether kind is one of the content kinds. */
 static bool is_kind(const char *kind)
 {
 	for (size_t i = 0; kinds[i]; i++)
@@ -21,11 +22,14 @@ static bool is_kind(const char *kind)
 	return false;
 }
 
+/* Whether s is not empty and made of allowed only. */
 static bool only_chars(const char *s, const char *allowed)
 {
 	return *s && strspn(s, allowed) == strlen(s);
 }
 
+/* A copy of n bytes of s without the spaces and tabs at either end (nor a final CR); NULL when
+ * out of memory. */
 static char *copy_trimmed(const char *s, size_t n)
 {
 	while (n && (*s == ' ' || *s == '\t')) {
@@ -42,6 +46,7 @@ static char *copy_trimmed(const char *s, size_t n)
 	return copy;
 }
 
+/* Appends the words of the document root to out, one space between blocks, for the search index. */
 static bool collect_text(cmark_node *root, struct buf *out)
 {
 	cmark_iter *iter = cmark_iter_new(root);
@@ -70,6 +75,7 @@ static bool collect_text(cmark_node *root, struct buf *out)
 	return !out->failed;
 }
 
+/* Renders markdown into out's body_html and body_text. */
 static bool render(const char *markdown, size_t len, struct content_source *out)
 {
 	/* CMARK_OPT_DEFAULT leaves raw HTML out of the output ("<!-- raw HTML
@@ -86,6 +92,8 @@ static bool render(const char *markdown, size_t len, struct content_source *out)
 	return ok && out->body_text;
 }
 
+/* Keeps value (taking it over) for the header key of a line; false with "line N: ..." in err
+ * for an unknown or repeated key or a bad order. */
 static bool set_key(struct content_source *out, const char *key, size_t key_len, char *value,
                     char *err, size_t errlen, int line)
 {
@@ -123,6 +131,7 @@ static bool set_key(struct content_source *out, const char *key, size_t key_len,
 	return false;
 }
 
+/* Whether the header gives what its kind needs, in the forms allowed; false with why in err. */
 static bool check_fields(struct content_source *out, char *err, size_t errlen)
 {
 	if (!out->title || !*out->title) {

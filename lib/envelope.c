@@ -20,6 +20,7 @@ _Static_assert(FIELD_PREFIX_LEN + FIELD_NAME_MAX <= RECORD_NAME_MAX, "field name
 enum { HEADER_KIND, HEADER_REF, HEADER_RECEIVED, HEADER_KEY_ID, HEADER_COUNT };
 static const char *const header_names[HEADER_COUNT] = {"kind", "ref", "received", "key_id"};
 
+/* Where e keeps header record which, and its size. */
 static char *header_slot(struct envelope *e, int which, size_t *size)
 {
 	switch (which) {
@@ -43,6 +44,7 @@ static bool is_name_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+/* Whether name is a field name envelope.h allows. */
 static bool valid_field_name(const char *name, size_t len)
 {
 	if (len == 0 || len > FIELD_NAME_MAX)
@@ -64,6 +66,7 @@ static bool valid_header_value(const char *value, size_t len, size_t size)
 	return true;
 }
 
+/* Whether e has a field called name (len bytes). */
 static bool has_field(const struct envelope *e, const char *name, size_t len)
 {
 	for (size_t i = 0; i < e->count; i++)
@@ -72,6 +75,7 @@ static bool has_field(const struct envelope *e, const char *name, size_t len)
 	return false;
 }
 
+/* Adds copies of the name and the value to e; false past ENVELOPE_MAX_FIELDS or out of memory. */
 static bool push_field(struct envelope *e, const char *name, size_t name_len, const char *value,
                        size_t value_len)
 {
@@ -134,6 +138,7 @@ void envelope_wipe(struct envelope *e)
 	sodium_memzero(e, sizeof *e);
 }
 
+/* Appends one record, "<prefix><name> <len>\n<value>\n". */
 static bool put_record(struct buf *out, const char *prefix, const char *name, const char *value,
                        size_t len)
 {
@@ -268,6 +273,7 @@ static bool read_record(const char *bytes, size_t len, size_t *pos, struct recor
 	return true;
 }
 
+/* Reads the "CLINIC-ENQUIRY <version>" line at the start; false with why in err. */
 static bool read_version(const char *bytes, size_t len, size_t *pos, char *err, size_t errlen)
 {
 	size_t magic_len = sizeof MAGIC - 1;
@@ -293,6 +299,7 @@ static bool read_version(const char *bytes, size_t len, size_t *pos, char *err, 
 	return true;
 }
 
+/* Which header record r is, or -1 for none. */
 static int header_index(const struct record *r)
 {
 	for (int i = 0; i < HEADER_COUNT; i++)
@@ -302,6 +309,7 @@ static int header_index(const struct record *r)
 	return -1;
 }
 
+/* Parses bytes into e (started empty); false with why in err, e then partly filled. */
 static bool decode(const char *bytes, size_t len, struct envelope *e, char *err, size_t errlen)
 {
 	size_t pos = 0;

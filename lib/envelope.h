@@ -50,6 +50,7 @@ bool envelope_decode(const char *bytes, size_t len, struct envelope *e, char *er
 /* Adds a field by copying; false past ENVELOPE_MAX_FIELDS, for a bad or
  * repeated name, a value over 65536 bytes, or out of memory. */
 bool envelope_add(struct envelope *e, const char *name, const char *value, size_t value_len);
+/* The field called name (without "field."), or NULL. */
 const struct envelope_field *envelope_get(const struct envelope *e, const char *name);
 
 /* Zeroes and frees the field copies. */

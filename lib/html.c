@@ -6,6 +6,7 @@
 /* Each writer copies runs of harmless bytes in one append, so escaping costs a
  * single pass and few reallocations. */
 
+/* The entity that stands for c in HTML text, or NULL if c needs none. */
 static const char *html_entity(unsigned char c)
 {
 	switch (c) {
@@ -104,6 +105,7 @@ bool json_escape(struct buf *out, const char *s, size_t n)
 	return buf_append(out, s + run, n - run);
 }
 
+/* Whether c is left as it is in a URL (RFC 3986's unreserved). */
 static bool url_unreserved(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||

@@ -126,6 +126,7 @@ void http_date(time_t t, char out[32])
 	strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+/* The time an IMF-fixdate stands for, or -1. */
 static time_t parse_http_date(const char *text)
 {
 	struct tm tm;
@@ -173,6 +174,7 @@ bool request_not_modified(const struct request *req, const char *etag, time_t la
 	return false;
 }
 
+/* Whether a write failed with error because the client left. */
 static bool client_went_away(int error)
 {
 	return error == EPIPE || error == ECONNRESET || error == ENOTCONN;

@@ -22,6 +22,7 @@ bool log_open(const char *name, const char *path)
 	return true;
 }
 
+/* Writes one line: the UTC time, the program, its pid, level and the message. */
 static void log_line(const char *level, const char *fmt, va_list ap)
 {
 	char line[1024];

@@ -12,6 +12,7 @@
 
 /* name is the program name put on every line; path NULL or "" means stderr. */
 bool log_open(const char *name, const char *path);
+/* One line each, at error or at info level. */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

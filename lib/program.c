@@ -7,6 +7,7 @@
 
 #include "log.h"
 
+/* Says how to run the program name, on standard error. */
 static void usage(const char *name)
 {
 	fprintf(stderr, "usage: %s --config FILE [--listen unix:PATH|HOST:PORT] [--workers N]\n",

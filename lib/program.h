@@ -19,6 +19,8 @@ struct program_args {
 	long workers;       /* from --workers, or 0 */
 };
 
+/* Reads the command line into args, loads cfg, opens the log as name and
+ * starts libsodium; false once the reason is said. */
 bool program_start(int argc, char **argv, const char *name, struct config *cfg,
                    struct program_args *args);
 

@@ -40,6 +40,7 @@ void ref_new(char out[REF_SIZE])
 	out[n] = '\0';
 }
 
+/* Whether c is a character of the reference alphabet. */
 static bool is_ref_char(char c)
 {
 	return c != '\0' && strchr(ref_alphabet, c) != NULL;

@@ -62,6 +62,8 @@ const char *sandbox_profile_name(enum sandbox_profile profile)
 	return "unknown";
 }
 
+/* Adds a rule applying action to the call name; a call this architecture lacks is skipped.
+ * False with why in err. */
 static bool deny(scmp_filter_ctx ctx, uint32_t action, const char *name, char *err, size_t errlen)
 {
 	int nr = seccomp_syscall_resolve_name(name);
@@ -75,6 +77,7 @@ static bool deny(scmp_filter_ctx ctx, uint32_t action, const char *name, char *e
 	return true;
 }
 
+/* deny() for each of count names. */
 static bool deny_list(scmp_filter_ctx ctx, uint32_t action, const char *const *names, size_t count,
                       char *err, size_t errlen)
 {
@@ -112,6 +115,7 @@ static bool deny_writable_opens(scmp_filter_ctx ctx, uint32_t action, char *err,
 	return true;
 }
 
+/* Adds profile's rules to ctx, each killing with kill; false with why in err. */
 static bool build_filter(scmp_filter_ctx ctx, enum sandbox_profile profile, uint32_t kill,
                          char *err, size_t errlen)
 {

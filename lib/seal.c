@@ -31,6 +31,7 @@ void seal_key_id(const unsigned char pk[crypto_box_PUBLICKEYBYTES], char out[SEA
 	sodium_bin2hex(out, SEAL_KEY_ID_LEN, id, sizeof id);
 }
 
+/* Whether the n bytes at s are lowercase hex digits. */
 static bool is_lower_hex(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -33,7 +33,10 @@ struct public_key {
 	char key_id[SEAL_KEY_ID_LEN];
 };
 
+/* The key id of pk (see above); "" if libsodium fails. */
 void seal_key_id(const unsigned char pk[crypto_box_PUBLICKEYBYTES], char out[SEAL_KEY_ID_LEN]);
+/* Reads and checks a public key file; false with a sentence naming path
+ * in err. */
 bool seal_public_key_load(const char *path, struct public_key *key, char *err, size_t errlen);
 /* The line of key's public key file, newline included, as
  * seal_public_key_load reads it; false (out empty) if libsodium fails. */

@@ -24,18 +24,21 @@
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t child_exited;
 
+/* SIGTERM and SIGINT: stop once idle. */
 static void on_stop_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
 }
 
+/* SIGCHLD: a worker is to be reaped. */
 static void on_child_signal(int sig)
 {
 	(void)sig;
 	child_exited = 1;
 }
 
+/* A listening unix socket at path (see server.h), or -1 with why in err. */
 static int listen_unix(const char *path, char *err, size_t errlen)
 {
 	/* Bind and listen under a temporary name, then rename into place: the
@@ -70,6 +73,7 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* A listening TCP socket at "host:port" (loopback without a host), or -1 with why in err. */
 static int listen_tcp(const char *address, char *err, size_t errlen)
 {
 	char host[256];
@@ -104,6 +108,7 @@ static int listen_tcp(const char *address, char *err, size_t errlen)
 	return fd;
 }
 
+/* Whether fd is a socket that accepts connections. */
 static bool is_listening_socket(int fd)
 {
 	int accepting = 0;
@@ -166,6 +171,8 @@ static int wait_for_connection(int listen_fd, int kept_fd, const sigset_t *idle_
 	return -1;
 }
 
+/* A worker's life: start, enter the sandbox, then answer requests until told to stop. Never
+ * returns. */
 static void worker_loop(const struct server_options *opt, int listen_fd, const sigset_t *idle_mask)
 {
 	if (opt->worker_start && !opt->worker_start())
@@ -210,6 +217,7 @@ static void worker_loop(const struct server_options *opt, int listen_fd, const s
 	_exit(0);
 }
 
+/* Forks a worker; its pid, or -1 (logged). */
 static pid_t start_worker(const struct server_options *opt, int listen_fd,
                           const sigset_t *idle_mask)
 {
@@ -223,6 +231,7 @@ static pid_t start_worker(const struct server_options *opt, int listen_fd,
 	return pid;
 }
 
+/* The monotonic clock, in seconds. */
 static double now_seconds(void)
 {
 	struct timespec ts;

@@ -51,6 +51,7 @@ bool site_refresh(struct site *site)
 	return true;
 }
 
+/* Frees a kept page; the slot is then empty. */
 static void forget_error_page(struct site_error_page *e)
 {
 	free(e->html);
@@ -101,6 +102,7 @@ struct tpl_scope *site_scope(const struct site *site, const char *page_title,
 	return scope;
 }
 
+/* tpl_render's lookup of partials: the content build's template called name. */
 static const char *lookup_template(void *arg, const char *name, size_t *len)
 {
 	return content_template(arg, name, len);

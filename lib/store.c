@@ -80,6 +80,8 @@ struct store {
 	char error[512];
 };
 
+/* Records the message (naming the database when name_database) as the store's error; returns
+ * STORE_FAILED. */
 static enum store_status vfail(struct store *s, bool name_database, const char *fmt, va_list ap)
 {
 	char what[384];
@@ -91,6 +93,8 @@ static enum store_status vfail(struct store *s, bool name_database, const char *
 	return STORE_FAILED;
 }
 
+/* Records the message, naming the database, as the store's error; returns
+ * STORE_FAILED. */
 __attribute__((format(printf, 2, 3))) static enum store_status fail(struct store *s,
                                                                     const char *fmt, ...)
 {
@@ -207,11 +211,13 @@ static enum store_status fail_status(struct store *s, const char *what)
 	return STORE_FAILED;
 }
 
+/* Whether kind is a form's kind. */
 static bool valid_kind(const char *kind)
 {
 	return kind && form_spec_find(kind) != NULL;
 }
 
+/* Whether status is the text of a row status. */
 static bool valid_status(const char *status)
 {
 	enum store_row_status found;
@@ -236,6 +242,7 @@ static bool valid_token(const char *s, size_t max_len)
 	return true;
 }
 
+/* Runs sql; on failure records doing and SQLite's reason. */
 static enum store_status exec(struct store *s, const char *sql, const char *doing)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -243,6 +250,8 @@ static enum store_status exec(struct store *s, const char *sql, const char *doin
 	return STORE_OK;
 }
 
+/* The prepared statement id, prepared on first use; NULL (recorded) if it cannot be, or if it
+ * is stepping through rows already. */
 static sqlite3_stmt *statement(struct store *s, enum statement id)
 {
 	if (s->stepping[id]) {
@@ -267,6 +276,7 @@ static void finish(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+/* Binds text (NULL binds SQL NULL) to parameter index; false when out of memory. */
 static bool bind_text(sqlite3_stmt *st, int index, const char *text)
 {
 	return sqlite3_bind_text(st, index, text, -1, SQLITE_STATIC) == SQLITE_OK;
@@ -284,6 +294,7 @@ static enum store_status lock_writes(struct store *s)
 	return STORE_OK;
 }
 
+/* Lets the next writer in. */
 static void unlock_writes(struct store *s)
 {
 	/* Cannot fail on a valid descriptor; closing it would release the lock
@@ -291,6 +302,7 @@ static void unlock_writes(struct store *s)
 	(void)flock(s->lock_fd, LOCK_UN);
 }
 
+/* Takes the write lock and begins an immediate transaction; on failure holds nothing. */
 static enum store_status begin_write(struct store *s)
 {
 	if (s->mode != STORE_READ_WRITE)
@@ -313,6 +325,7 @@ static void rollback_write(struct store *s)
 	unlock_writes(s);
 }
 
+/* Commits and lets the lock go (unless keep_lock); on failure rolls back and lets it go. */
 static enum store_status commit_write(struct store *s, const char *doing, bool keep_lock)
 {
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -325,6 +338,7 @@ static enum store_status commit_write(struct store *s, const char *doing, bool k
 	return STORE_OK;
 }
 
+/* Reads the integer a PRAGMA returns. */
 static enum store_status pragma_int(struct store *s, const char *sql, int *value)
 {
 	sqlite3_stmt *st;
@@ -339,6 +353,7 @@ static enum store_status pragma_int(struct store *s, const char *sql, int *value
 	return rc == SQLITE_ROW ? STORE_OK : STORE_FAILED;
 }
 
+/* Whether this program can work on a database of schema version, in this mode. */
 static enum store_status check_version(struct store *s, int version)
 {
 	if (version > SCHEMA_VERSION)
@@ -386,6 +401,7 @@ fail:
 	return STORE_FAILED;
 }
 
+/* Switches the database to write-ahead logging; fails on a file system that cannot. */
 static enum store_status use_wal(struct store *s)
 {
 	sqlite3_stmt *st;
@@ -403,6 +419,7 @@ static enum store_status use_wal(struct store *s)
 	return wal ? STORE_OK : STORE_FAILED;
 }
 
+/* Opens (making it if need be) "<db>.lock", on which writers queue. */
 static enum store_status open_lock_file(struct store *s)
 {
 	size_t n = strlen(s->path) + sizeof ".lock";
@@ -420,6 +437,7 @@ static enum store_status open_lock_file(struct store *s)
 	return status;
 }
 
+/* Opens the database at s->path in s->mode and brings its schema up to date. */
 static enum store_status setup(struct store *s)
 {
 	if (!s->path[0])
@@ -500,6 +518,7 @@ void store_close(struct store *s)
 	free(s);
 }
 
+/* Whether row may be stored: each of its values in the form the schema allows. */
 static enum store_status check_new_row(struct store *s, const struct store_new_row *row)
 {
 	if (!valid_token(row->ref, sizeof((struct store_row *)0)->ref - 1))
@@ -532,6 +551,8 @@ static bool already_stored(struct store *s, const struct store_new_row *row)
 	return same;
 }
 
+/* Inserts row with st inside the open transaction: STORE_DUPLICATE for a taken reference,
+ * STORE_OK for a row stored before. */
 static enum store_status insert_one(struct store *s, sqlite3_stmt *st,
                                     const struct store_new_row *row)
 {
@@ -615,6 +636,8 @@ static void copy_column(char *dst, size_t size, sqlite3_stmt *st, int col)
 	dst[n] = '\0';
 }
 
+/* Fills row from the statement's current result; the sealed bytes are SQLite's until the next
+ * step. */
 static void read_row(sqlite3_stmt *st, struct store_row *row)
 {
 	static unsigned char no_bytes[1];
@@ -728,6 +751,7 @@ fail:
 	return result;
 }
 
+/* How many rows arrived before day. */
 static enum store_status count_before(struct store *s, const char *day, long *count)
 {
 	sqlite3_stmt *st = statement(s, ST_COUNT_BEFORE);
@@ -742,6 +766,7 @@ static enum store_status count_before(struct store *s, const char *day, long *co
 	return status;
 }
 
+/* Copies the WAL into the database and empties it; fails if a reader kept part of it. */
 static enum store_status checkpoint(struct store *s)
 {
 	sqlite3_stmt *st = statement(s, ST_CHECKPOINT);
@@ -855,6 +880,7 @@ fail:
 	return STORE_FAILED;
 }
 
+/* Copies the live database into the open database dest, as one file without a WAL. */
 static enum store_status copy_into(struct store *s, sqlite3 *dest, const char *dest_path)
 {
 	if (sqlite3_exec(dest, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK)

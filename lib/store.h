@@ -100,8 +100,11 @@ enum store_status store_insert_many(struct store *s, struct store_new_row *rows,
  * The row (and its sealed bytes) is valid only during the call. */
 enum store_status store_each(struct store *s, const struct store_filter *filter,
                              bool (*fn)(void *arg, const struct store_row *row), void *arg);
+/* Calls fn for the row holding ref: STORE_NOT_FOUND when there is none. */
 enum store_status store_get(struct store *s, const char *ref,
                             bool (*fn)(void *arg, const struct store_row *row), void *arg);
+/* Sets the status (its text) of the row holding ref: STORE_NOT_FOUND when
+ * there is none. */
 enum store_status store_set_status(struct store *s, const char *ref, const char *status);
 
 /* Deletes rows received before day, checkpoints the WAL and

@@ -67,6 +67,7 @@ void tpl_scope_free(struct tpl_scope *scope)
 	free(scope);
 }
 
+/* The binding for name (len bytes) in scope itself, or NULL. */
 static struct binding *find(const struct tpl_scope *scope, const char *name, size_t len)
 {
 	for (size_t i = 0; i < scope->count; i++) {
@@ -103,6 +104,7 @@ static struct binding *bind(struct tpl_scope *scope, const char *name)
 	return b;
 }
 
+/* Binds a copy of text (len bytes) to name as kind; false when out of memory. */
 static bool set_text(struct tpl_scope *scope, const char *name, const char *text, size_t len,
                      enum value_kind kind)
 {
@@ -204,6 +206,7 @@ struct tag {
 static bool fail(struct render *r, const struct cursor *c, size_t at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Writes "line N: " and the message into r's err (N: the line of at); returns false. */
 static bool fail(struct render *r, const struct cursor *c, size_t at, const char *fmt, ...)
 {
 	if (!r->errlen)
@@ -221,6 +224,7 @@ static bool fail(struct render *r, const struct cursor *c, size_t at, const char
 	return false;
 }
 
+/* Says the output grew past its limit; returns false. */
 static bool out_of_space(struct render *r)
 {
 	snprintf(r->err, r->errlen, "the output exceeds its size limit");
@@ -233,6 +237,7 @@ static bool is_name_char(char ch)
 	       ch == '_' || ch == '.' || ch == '-';
 }
 
+/* Moves c past white space. */
 static void skip_space(struct cursor *c)
 {
 	while (c->pos < c->len && (c->src[c->pos] == ' ' || c->src[c->pos] == '\t' ||
@@ -240,6 +245,7 @@ static void skip_space(struct cursor *c)
 		c->pos++;
 }
 
+/* Whether the source at c begins with s. */
 static bool at_text(const struct cursor *c, const char *s)
 {
 	size_t n = strlen(s);
@@ -292,6 +298,7 @@ static bool read_tag(struct render *r, struct cursor *c, struct tag *t)
 	return true;
 }
 
+/* The binding for the tag's name, looked up from the innermost scope out, or NULL. */
 static const struct binding *lookup(const struct frame *f, const struct tag *t)
 {
 	for (; f; f = f->outer) {
@@ -302,6 +309,7 @@ static const struct binding *lookup(const struct frame *f, const struct tag *t)
 	return NULL;
 }
 
+/* Whether b makes a section render: non-empty text, a set flag, a non-empty list. */
 static bool truthy(const struct binding *b)
 {
 	if (!b)
@@ -318,6 +326,7 @@ static bool truthy(const struct binding *b)
 	return false;
 }
 
+/* Renders a whole template source (or a partial's) in frame f. */
 static bool render_source(struct render *r, const char *src, size_t len, const struct frame *f);
 
 /* Renders (or, when f is NULL, only parses) from c->pos up to the {{/name}}
@@ -325,6 +334,7 @@ static bool render_source(struct render *r, const char *src, size_t len, const s
 static bool render_block(struct render *r, struct cursor *c, const struct frame *f,
                          const struct tag *open, int depth);
 
+/* Appends the value of a {{name}} or {{{name}}} tag, escaped unless it was set as HTML. */
 static bool render_variable(struct render *r, const struct tag *t, const struct frame *f)
 {
 	const struct binding *b = lookup(f, t);
@@ -335,6 +345,8 @@ static bool render_variable(struct render *r, const struct tag *t, const struct 
 	return ok || out_of_space(r);
 }
 
+/* Renders a {{#name}} or {{^name}} section once per item, once, or not at all, and moves c past
+ * its end. */
 static bool render_section(struct render *r, struct cursor *c, const struct frame *f,
                            const struct tag *t, int depth)
 {
@@ -356,6 +368,7 @@ static bool render_section(struct render *r, struct cursor *c, const struct fram
 	return true;
 }
 
+/* Renders the partial a {{>name}} tag names, in the same scope. */
 static bool render_partial(struct render *r, struct cursor *c, const struct frame *f,
                            const struct tag *t)
 {

@@ -31,12 +31,16 @@
  * child scopes; freeing the root frees them all. */
 struct tpl_scope;
 
+/* An empty root scope, or NULL on out of memory. */
 struct tpl_scope *tpl_scope_new(void);
 void tpl_scope_free(struct tpl_scope *scope);
 /* Setting a name again replaces its value. All return false on out of memory. */
 bool tpl_set(struct tpl_scope *scope, const char *name, const char *text);
+/* Text of len bytes (need not be NUL-terminated). */
 bool tpl_set_n(struct tpl_scope *scope, const char *name, const char *text, size_t len);
+/* HTML we produced ourselves, which {{{name}}} puts in unescaped. */
 bool tpl_set_html(struct tpl_scope *scope, const char *name, const char *html);
+/* A flag, for {{#name}} and {{^name}}. */
 bool tpl_set_flag(struct tpl_scope *scope, const char *name, bool on);
 /* Appends a new empty child scope to the list called name (creating the list)
  * and returns it, or NULL on out of memory. The child belongs to scope. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The value of a hex digit, or -1. */
 static int hex_value(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
@@ -47,6 +48,7 @@ static enum urlencoded_status decode_part(const char *in, size_t n, char **out, 
 	return URLENCODED_OK;
 }
 
+/* Wipes and frees a pair's name and value. */
 static void wipe_pair(struct urlencoded_pair *pair)
 {
 	if (pair->name) {

@@ -17,6 +17,7 @@
 
 static char *message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A message made like printf, allocated (validation_free frees it); NULL when out of memory. */
 static char *message(const char *fmt, ...)
 {
 	va_list ap;
@@ -37,6 +38,7 @@ static char *lowered_label(const struct field_rule *rule)
 	return s;
 }
 
+/* "<verb> <label, lowered>", allocated; NULL when out of memory. */
 static char *sentence(const char *verb, const struct field_rule *rule)
 {
 	char *label = lowered_label(rule);
@@ -47,11 +49,13 @@ static char *sentence(const char *verb, const struct field_rule *rule)
 	return s;
 }
 
+/* How messages name the rule's field: its label, or its name. */
 static const char *label_of(const struct field_rule *rule)
 {
 	return rule->label ? rule->label : rule->name;
 }
 
+/* Whether c is white space trimmed off a value's ends. */
 static bool is_trimmed(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -190,6 +194,7 @@ static bool valid_phone(const char *s, size_t n)
 	return digits >= PHONE_MIN_DIGITS && digits <= PHONE_MAX_DIGITS;
 }
 
+/* Whether value is one of the rule's choices. */
 static bool valid_choice(const struct field_rule *rule, const char *value)
 {
 	if (!rule->choices)
@@ -277,11 +282,13 @@ static bool check_field(const struct field_rule *rule, const struct urlencoded_p
 	return *error != NULL;
 }
 
+/* Whether c may be in a field name of ours. */
 static bool is_field_name_byte(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+/* Whether the pair's name is exactly name. */
 static bool name_matches(const struct urlencoded_pair *field, const char *name)
 {
 	size_t n = strlen(name);

@@ -35,6 +35,7 @@ static int write_usage(int fd)
 	return ok ? EXIT_OK : EXIT_FAILED;
 }
 
+/* The help command: the usage text on standard output. */
 static int help(struct session *ses)
 {
 	(void)ses;

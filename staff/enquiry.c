@@ -11,6 +11,8 @@
 #define PLAIN_LIMIT (4u << 20)  /* more than ENVELOPE_MAX_FIELDS full values */
 #define SEALED_LIMIT (8u << 20) /* the largest padded bucket that can hold them */
 
+/* Opens and decodes the row's sealed bytes into env; false with the end of a sentence "This
+ * enquiry ..." in problem. */
 static bool unseal(const struct keyring *kr, const struct store_row *row, struct envelope *env,
                    char *problem, size_t len)
 {

@@ -17,6 +17,7 @@
 
 /* --- mark ------------------------------------------------------------------ */
 
+/* store_get's callback: copies the row's status into arg. */
 static bool remember_status(void *arg, const struct store_row *row)
 {
 	snprintf(arg, 8, "%s", row->status);
@@ -134,6 +135,7 @@ struct tally {
 	bool out_of_memory;
 };
 
+/* store_each's callback: counts the row by kind, status, age and day. */
 static bool tally_row(void *arg, const struct store_row *row)
 {
 	struct tally *t = arg;
@@ -172,6 +174,7 @@ static bool tally_row(void *arg, const struct store_row *row)
 	return true;
 }
 
+/* qsort's order of day counts: oldest day first. */
 static int compare_days(const void *a, const void *b)
 {
 	return strcmp(((const struct day_count *)a)->day, ((const struct day_count *)b)->day);
@@ -263,6 +266,7 @@ struct news {
 	long new_total;      /* new enquiries at all */
 };
 
+/* store_each's callback: notes the newest row and counts the new ones (see struct news). */
 static bool count_news(void *arg, const struct store_row *row)
 {
 	struct news *n = arg;

@@ -45,6 +45,7 @@ struct parsed_file {
 	struct parsed_entry entries[KEYRING_MAX_KEYS];
 };
 
+/* Makes kr empty, without freeing anything. */
 static void empty_keyring(struct keyring *kr)
 {
 	kr->count = 0;
@@ -141,6 +142,7 @@ static bool ready(bool arguments_ok, char *err, size_t errlen)
 
 /* --- deriving the file key ---------------------------------------------- */
 
+/* The Argon2id limits a new or rewritten keyring is made with. */
 static void creation_limits(unsigned long long *opslimit, size_t *memlimit)
 {
 	const char *fast = getenv("CLINIC_PWHASH_FAST");
@@ -177,6 +179,7 @@ struct cursor {
 	const char *end;
 };
 
+/* Moves c past text if it comes next; false if it does not. */
 static bool expect_text(struct cursor *c, const char *text)
 {
 	size_t n = strlen(text);
@@ -226,6 +229,7 @@ static bool expect_number(struct cursor *c, unsigned long long min, unsigned lon
 	return true;
 }
 
+/* Reads a keyring file's text into f; false for anything not exactly in its form. */
 static bool parse_keyring(const char *text, size_t len, struct parsed_file *f)
 {
 	struct cursor c = {text, text + len};
@@ -402,6 +406,7 @@ fail:
 
 /* --- writing ----------------------------------------------------------- */
 
+/* Appends n bytes as lowercase hex. */
 static void append_hex(struct buf *b, const unsigned char *bin, size_t n)
 {
 	char hex[2 * BOX_BYTES + 1];

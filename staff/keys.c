@@ -12,6 +12,7 @@
 #define PASSPHRASE_MIN 8
 #define PASSPHRASE_TRIES 3
 
+/* A passphrase typed on the terminal after prompt, or NULL once the reason is said. */
 static char *ask_terminal(const char *prompt)
 {
 	char err[SENTENCE_MAX];
@@ -20,6 +21,7 @@ static char *ask_terminal(const char *prompt)
 	return secret;
 }
 
+/* The passphrase in the file at path, or NULL once the reason is said. */
 static char *read_secret_file(const char *path)
 {
 	char err[SENTENCE_MAX];
@@ -28,6 +30,8 @@ static char *read_secret_file(const char *path)
 	return secret;
 }
 
+/* The keyring's passphrase, from --passphrase-file or the terminal; NULL once the reason is
+ * said. */
 static char *current_passphrase(struct session *ses)
 {
 	const char *file = ses->opt->value[OPT_PASSPHRASE_FILE];
@@ -35,6 +39,7 @@ static char *current_passphrase(struct session *ses)
 	return file ? read_secret_file(file) : ask_terminal("Passphrase: ");
 }
 
+/* Whether a new passphrase is long enough; if not, says so. */
 static bool long_enough(const char *secret)
 {
 	if (strlen(secret) >= PASSPHRASE_MIN)
@@ -119,6 +124,7 @@ bool keys_unlock(struct session *ses)
 	return false;
 }
 
+/* Writes the public key of entry where the configuration says; false once the reason is said. */
 static bool write_public_key(struct session *ses, const struct keyring_entry *entry)
 {
 	struct public_key key;

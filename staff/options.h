@@ -52,6 +52,7 @@ struct options {
 /* Reads argv into o: EXIT_OK, or EXIT_USAGE once the mistake is said. */
 int options_parse(int argc, char **argv, struct options *o);
 
+/* Whether the command line gave the option id. */
 bool options_has(const struct options *o, enum option_id id);
 
 /* The option's name, without its dashes. */

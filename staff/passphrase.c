@@ -18,6 +18,7 @@ static int tty_fd = -1;
 static struct termios tty_saved;
 static volatile sig_atomic_t tty_echo_off;
 
+/* A signal while echo is off: puts the terminal back, then lets the signal do what it does. */
 static void restore_terminal_and_stop(int sig)
 {
 	if (tty_echo_off) {
@@ -31,6 +32,7 @@ static void restore_terminal_and_stop(int sig)
 static const int prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 #define NPROMPT_SIGNALS (sizeof prompt_signals / sizeof prompt_signals[0])
 
+/* Zeroed sodium_malloc'd room for a passphrase, or NULL with why in err. */
 static char *new_secret(char *err, size_t errlen)
 {
 	char *p = sodium_malloc(SECRET_SIZE);

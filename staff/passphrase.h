@@ -16,7 +16,9 @@
 
 #define PASSPHRASE_MAX 1024
 
+/* Asks on the terminal after prompt, with echo off. */
 char *passphrase_ask(const char *prompt, char *err, size_t errlen);
+/* The first line of the file at path. */
 char *passphrase_from_file(const char *path, char *err, size_t errlen);
 /* Wipes and frees; NULL is fine. */
 void passphrase_free(char *passphrase);

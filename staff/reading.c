@@ -18,6 +18,7 @@
 #define NAME_COLUMNS 24
 #define WRAP_COLUMNS 76
 
+/* Appends untrusted s, made safe for the terminal, on one line. */
 static void put_safe_str(struct buf *out, const char *s)
 {
 	terminal_put_safe(out, s, strlen(s), TERMINAL_NEWLINES_REPLACE);
@@ -82,12 +83,14 @@ static void put_json_record(struct walk *w, const struct store_row *row)
 	}
 }
 
+/* Appends ", \"key\": " and value as a JSON string. */
 static void put_json_member(struct buf *out, const char *key, const char *value, size_t len)
 {
 	buf_printf(out, ", \"%s\": ", key);
 	export_json_string(out, value, len);
 }
 
+/* The value of env's field called name and its length; "" when it has none. */
 static const char *field_value(const struct envelope *env, const char *name, size_t *len)
 {
 	const struct envelope_field *f = envelope_get(env, name);
@@ -120,6 +123,7 @@ static void format_received(const char *received, bool long_form, char *out, siz
 
 enum { REF_COLUMNS = 10, KIND_COLUMNS = 8, WHEN_COLUMNS = 16, STATUS_COLUMNS = 7 };
 
+/* Appends list's column headings. */
 static void put_list_heading(struct buf *out)
 {
 	terminal_put_fitted(out, "REFERENCE", 9, REF_COLUMNS, true);
@@ -134,6 +138,7 @@ static void put_list_heading(struct buf *out)
 	buf_puts(out, " PREVIEW\n");
 }
 
+/* store_each's callback for list: one line (or JSON object) per enquiry. */
 static bool list_row(void *arg, const struct store_row *row)
 {
 	struct walk *w = arg;
@@ -235,6 +240,7 @@ static bool read_filter(const struct options *o, struct store_filter *filter)
 	return true;
 }
 
+/* Ends a walk through the rows: says what went wrong, wipes the output; the exit status. */
 static int finish_walk(struct walk *w, struct store *s, enum store_status status)
 {
 	int code = EXIT_OK;
@@ -302,6 +308,7 @@ static const struct form_field_def *kept_field(const char *name)
 	return f && f->heading ? f : NULL;
 }
 
+/* Whether f is free text, shown as wrapped paragraphs. */
 static bool is_free_text(const struct form_field_def *f)
 {
 	return f->rule.type == FIELD_MULTILINE;
@@ -314,11 +321,14 @@ static const char *value_label(const char *field, const char *value)
 	return f ? form_value_brief(&f->rule, value) : NULL;
 }
 
+/* Appends a label padded to the labels' column. */
 static void put_label(struct buf *out, const char *label)
 {
 	terminal_put_fitted(out, label, strlen(label), LABEL_COLUMNS, true);
 }
 
+/* Appends one "Label   value" line; a choice by what it reads as, an empty value as "(not
+ * given)". */
 static void put_field_line(struct buf *out, const char *label, const char *field, const char *value,
                            size_t len)
 {
@@ -333,6 +343,7 @@ static void put_field_line(struct buf *out, const char *label, const char *field
 	buf_putc(out, '\n');
 }
 
+/* store_get's callback for show: the whole enquiry, labelled. */
 static bool show_row(void *arg, const struct store_row *row)
 {
 	struct walk *w = arg;
@@ -455,6 +466,8 @@ int reading_show(struct session *ses)
 
 /* --- export ---------------------------------------------------------------- */
 
+/* Appends the CSV header line: the record's columns, the fields in export order, then
+ * other_fields and problem. */
 static void put_csv_header(struct buf *out)
 {
 	buf_puts(out, "ref,kind,received,day,status");
@@ -465,6 +478,7 @@ static void put_csv_header(struct buf *out)
 	buf_puts(out, ",other_fields,problem\r\n");
 }
 
+/* Appends row as one CSV line; env NULL when it did not open. */
 static void export_csv_row(struct walk *w, const struct store_row *row, const struct envelope *env,
                            const char *problem)
 {
@@ -500,6 +514,7 @@ static void export_csv_row(struct walk *w, const struct store_row *row, const st
 	buf_puts(out, "\r\n");
 }
 
+/* Appends row as one JSON object; env NULL when it did not open. */
 static void export_json_row(struct walk *w, const struct store_row *row, const struct envelope *env,
                             const char *problem)
 {
@@ -528,6 +543,7 @@ static void export_json_row(struct walk *w, const struct store_row *row, const s
 	buf_putc(out, '}');
 }
 
+/* store_each's callback for export. */
 static bool export_row(void *arg, const struct store_row *row)
 {
 	struct walk *w = arg;
@@ -578,6 +594,7 @@ int reading_export(struct session *ses)
 
 /* --- verify ---------------------------------------------------------------- */
 
+/* store_each's callback for verify: says what is wrong with the row, if anything. */
 static bool verify_row(void *arg, const struct store_row *row)
 {
 	struct walk *w = arg;

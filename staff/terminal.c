@@ -67,6 +67,7 @@ static int next_width(const char *s, size_t n, size_t *len)
 	return w < 0 ? 1 : w;
 }
 
+/* The columns n bytes of safe text take on screen. */
 static int text_width(const char *safe, size_t n)
 {
 	int width = 0;

@@ -38,6 +38,7 @@ static const char schema[] =
     "CREATE VIRTUAL TABLE faq_index USING fts5(question, answer, anchor UNINDEXED,"
     " tokenize = 'porter unicode61 remove_diacritics 2');";
 
+/* nftw's callback: keeps the path of each .md file. */
 static int collect(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st;
@@ -53,6 +54,7 @@ static int collect(const char *path, const struct stat *st, int type, struct FTW
 	return files[file_count++] ? 0 : 1;
 }
 
+/* qsort's order of paths. */
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -85,6 +87,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 	return data;
 }
 
+/* Runs sql; false (said) if it fails. */
 static bool exec_sql(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
@@ -95,6 +98,7 @@ static bool exec_sql(sqlite3 *db, const char *sql)
 	return false;
 }
 
+/* Adds the page src parsed from file, and its FAQ index entry; false (said) if it fails. */
 static bool insert_page(sqlite3 *db, const char *file, const struct content_source *src)
 {
 	sqlite3_stmt *stmt;
@@ -133,6 +137,7 @@ static bool insert_page(sqlite3 *db, const char *file, const struct content_sour
 	return rc == SQLITE_DONE;
 }
 
+/* Adds every page under site/content, in name order; false (said) at the first bad file. */
 static bool add_content(sqlite3 *db, const char *site)
 {
 	char dir[4096];
@@ -166,6 +171,7 @@ static bool add_content(sqlite3 *db, const char *site)
 	return true;
 }
 
+/* Adds every template under site/templates, each checked; false (said) at the first bad one. */
 static bool add_templates(sqlite3 *db, const char *site)
 {
 	char dir[4096];
@@ -212,6 +218,7 @@ static bool add_templates(sqlite3 *db, const char *site)
 	return ok;
 }
 
+/* Records the schema version, the time of the build and a random build id. */
 static bool add_meta(sqlite3 *db)
 {
 	unsigned char id[8];

@@ -91,6 +91,7 @@ void group_commit_free(struct group_commit *g)
 		munmap(g, g->mapped_bytes);
 }
 
+/* Where slot's sealed bytes live in the mapping. */
 static unsigned char *sealed_bytes(struct group_commit *g, const struct slot *slot)
 {
 	return (unsigned char *)g + g->data_offset + (size_t)(slot - g->slots) * g->row_limit;
@@ -104,6 +105,7 @@ static void set_state(struct slot *slot, enum slot_state state)
 	__atomic_store_n(&slot->state, state, __ATOMIC_RELEASE);
 }
 
+/* Whether the process owner no longer exists. */
 static bool owner_gone(pid_t owner)
 {
 	return owner <= 0 || (kill(owner, 0) != 0 && errno == ESRCH);
@@ -205,6 +207,7 @@ static bool lead(struct group_commit *g, struct store *s)
 	return true;
 }
 
+/* Waits for slot to be woken, or LEADER_CHECK_NS at most. */
 static void wait_for_wake(struct slot *slot)
 {
 	struct timespec until;
@@ -218,6 +221,7 @@ static void wait_for_wake(struct slot *slot)
 	(void)sem_clockwait(&slot->wake, CLOCK_MONOTONIC, &until);
 }
 
+/* Commits row in a transaction of its own (no slot, no group); its status, with why in err. */
 static enum store_status commit_alone(struct store *s, struct store_new_row *row, char *err,
                                       size_t errlen)
 {
@@ -227,6 +231,7 @@ static enum store_status commit_alone(struct store *s, struct store_new_row *row
 	return row->status;
 }
 
+/* Whether row fits a slot: every text in its array, the sealed bytes within row_limit. */
 static bool fits(const struct group_commit *g, const struct store_new_row *row)
 {
 	const struct slot *slot = &g->slots[0];

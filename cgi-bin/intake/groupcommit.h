@@ -28,6 +28,7 @@ struct group_commit;
  * (fewer slots if they would take more than 64 MiB). Call before fork. NULL
  * if the memory or its locks cannot be had. */
 struct group_commit *group_commit_new(unsigned slots, size_t row_limit);
+/* Unmaps the table: in the parent, once the workers are gone. */
 void group_commit_free(struct group_commit *g);
 
 /* Commits row through the group, using s when this worker leads, and sets

@@ -74,6 +74,7 @@ static bool client_hash(const struct ratelimit *rl, const char *address, time_t 
 	return ok;
 }
 
+/* Whether slot s's window has ended by now. */
 static bool window_over(const struct ratelimit *rl, const struct slot *s, int64_t now)
 {
 	/* A clock set back keeps the window open rather than wrapping round. */

@@ -25,6 +25,7 @@ struct ratelimit *ratelimit_new(unsigned slots, unsigned max_hits, unsigned wind
  * must not wedge the others (robust process-shared mutex). */
 bool ratelimit_allow(struct ratelimit *rl, const char *address, time_t now);
 
+/* Unmaps the table, wiping it first in the process that made it. */
 void ratelimit_free(struct ratelimit *rl);
 
 #endif

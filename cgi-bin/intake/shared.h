@@ -16,6 +16,8 @@
 /* Zero-filled shared memory of bytes, or NULL. Release with munmap. */
 void *shared_map(size_t bytes);
 
+/* Makes m a process-shared robust mutex (in shared memory); false if the
+ * system will not. */
 bool shared_mutex_init(pthread_mutex_t *m);
 
 /* Locks m; when its last holder died, takes it over and marks it usable

@@ -38,6 +38,7 @@ static void token_mac(const unsigned char key[TOKEN_KEY_BYTES],
 	sodium_memzero(&state, sizeof state);
 }
 
+/* Writes v as 8 big-endian bytes. */
 static void put_be64(unsigned char out[8], uint64_t v)
 {
 	for (int i = 7; i >= 0; i--) {
@@ -46,6 +47,7 @@ static void put_be64(unsigned char out[8], uint64_t v)
 	}
 }
 
+/* Reads 8 big-endian bytes. */
 static uint64_t get_be64(const unsigned char in[8])
 {
 	uint64_t v = 0;

@@ -37,6 +37,8 @@ time_t token_now(void);
 void token_make(const unsigned char key[TOKEN_KEY_BYTES], const char *form_kind, time_t now,
                 char out[TOKEN_TEXT_MAX]);
 
+/* What token, posted at now to the form form_kind, is: TOKEN_OK when this
+ * server made it for that form between min_age and max_age seconds ago. */
 enum token_status token_check(const unsigned char key[TOKEN_KEY_BYTES], const char *form_kind,
                               const char *token, time_t now, long min_age, long max_age);
 
