@@ -186,29 +186,31 @@ bool store_day_valid(const char *day)
 	return month >= 1 && month <= 12 && mday >= 1 && mday <= days_in_month(year, month);
 }
 
-/* Fails with "<what> must be " and the kinds the forms have. */
+/* Fails with "<what> must be" and the n words it may be. */
+static enum store_status fail_not_one_of(struct store *s, const char *what,
+                                         const char *const *words, size_t n)
+{
+	struct buf list;
+	buf_init(&list, 256);
+	buf_put_alternatives(&list, words, n, "\"");
+	fail(s, "%s must be %s", what, list.failed ? "one of a few words" : list.data);
+	buf_free(&list);
+	return STORE_FAILED;
+}
+
+/* Fails with "<what> must be" and the kinds the forms have. */
 static enum store_status fail_kind(struct store *s, const char *what)
 {
 	const char *kinds[FORM__MAX];
 	for (size_t i = 0; i < FORM__MAX; i++)
 		kinds[i] = form_spec((enum form_kind)i)->kind;
-	struct buf list;
-	buf_init(&list, 256);
-	buf_put_alternatives(&list, kinds, FORM__MAX, "\"");
-	fail(s, "%s must be %s", what, list.data ? list.data : "a form's kind");
-	buf_free(&list);
-	return STORE_FAILED;
+	return fail_not_one_of(s, what, kinds, FORM__MAX);
 }
 
-/* Fails with "<what> must be " and the statuses a row may have. */
+/* Fails with "<what> must be" and the statuses a row may have. */
 static enum store_status fail_status(struct store *s, const char *what)
 {
-	struct buf list;
-	buf_init(&list, 256);
-	buf_put_alternatives(&list, row_statuses, ROW_STATUS__MAX, "\"");
-	fail(s, "%s must be %s", what, list.data ? list.data : "a status");
-	buf_free(&list);
-	return STORE_FAILED;
+	return fail_not_one_of(s, what, row_statuses, ROW_STATUS__MAX);
 }
 
 /* Whether kind is a form's kind. */

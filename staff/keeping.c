@@ -29,16 +29,10 @@ int keeping_mark(struct session *ses)
 	const char *wanted = ses->opt->args[1];
 	enum store_row_status status_wanted;
 	if (!store_row_status_find(wanted, &status_wanted)) {
-		/* Handled first: that is what marking is mostly for. */
-		const char *words[] = {store_row_status_name(ROW_HANDLED),
-		                       store_row_status_name(ROW_NEW)};
-		struct buf list;
-		buf_init(&list, 128);
-		buf_put_alternatives(&list, words, 2, "");
-		int code = options_usage_error("An enquiry can be marked %s, not \"%s\".",
-		                               list.data ? list.data : "", wanted);
-		buf_free(&list);
-		return code;
+		char marks[64];
+		options_marks(marks, sizeof marks, true);
+		return options_usage_error("An enquiry can be marked %s, not \"%s\".", marks,
+		                           wanted);
 	}
 	char ref[64];
 	options_ref(ses->opt->args[0], ref, sizeof ref);
@@ -54,10 +48,7 @@ int keeping_mark(struct session *ses)
 		if (status == STORE_OK)
 			status = store_set_status(s, ref, wanted);
 		if (status == STORE_NOT_FOUND) {
-			say_error(
-			    "There is no enquiry with the reference %s. `enquiries list` shows "
-			    "them all.",
-			    ref);
+			session_no_enquiry(ref);
 			code = EXIT_FAILED;
 		} else if (status != STORE_OK) {
 			say_error("Could not mark the enquiry: %s.", store_error(s));

@@ -138,29 +138,19 @@ int options_parse(int argc, char **argv, struct options *o)
 	return EXIT_OK;
 }
 
-void options_kinds(char *out, size_t len)
+/* The kinds, in the table's order. */
+static void kind_words(const char *words[FORM__MAX])
 {
-	const char *kinds[FORM__MAX];
 	for (size_t i = 0; i < FORM__MAX; i++)
-		kinds[i] = form_spec((enum form_kind)i)->kind;
-	struct buf list;
-	buf_init(&list, len);
-	buf_put_alternatives(&list, kinds, FORM__MAX, "");
-	snprintf(out, len, "%s", list.data ? list.data : "");
-	buf_free(&list);
+		words[i] = form_spec((enum form_kind)i)->kind;
 }
 
-void options_statuses(char *out, size_t len, bool with_all)
+/* The statuses, in the table's order, then "all". */
+static void status_words(const char *words[ROW_STATUS__MAX + 1])
 {
-	const char *statuses[ROW_STATUS__MAX + 1];
 	for (size_t i = 0; i < ROW_STATUS__MAX; i++)
-		statuses[i] = store_row_status_name((enum store_row_status)i);
-	statuses[ROW_STATUS__MAX] = OPTIONS_ALL_STATUSES;
-	struct buf list;
-	buf_init(&list, len);
-	buf_put_alternatives(&list, statuses, ROW_STATUS__MAX + with_all, "");
-	snprintf(out, len, "%s", list.data ? list.data : "");
-	buf_free(&list);
+		words[i] = store_row_status_name((enum store_row_status)i);
+	words[ROW_STATUS__MAX] = OPTIONS_ALL_STATUSES;
 }
 
 /* names as a usage line offers them: "contact|start". */
@@ -170,29 +160,47 @@ static void put_choices(struct buf *out, const char *const *names, size_t n)
 		buf_printf(out, "%s%s", i ? "|" : "", names[i]);
 }
 
-void options_marks(char *out, size_t len, bool as_sentence)
+/* n words into out, as a sentence offers them or as a usage line does. */
+static void join_words(char *out, size_t len, const char *const *words, size_t n, bool as_sentence)
 {
-	const char *marks[ROW_STATUS__MAX];
-	for (size_t i = 0; i < ROW_STATUS__MAX; i++)
-		marks[i] = store_row_status_name((enum store_row_status)(ROW_STATUS__MAX - 1 - i));
 	struct buf list;
 	buf_init(&list, len);
 	if (as_sentence)
-		buf_put_alternatives(&list, marks, ROW_STATUS__MAX, "");
+		buf_put_alternatives(&list, words, n, "");
 	else
-		put_choices(&list, marks, ROW_STATUS__MAX);
+		put_choices(&list, words, n);
 	snprintf(out, len, "%s", list.data ? list.data : "");
 	buf_free(&list);
+}
+
+void options_kinds(char *out, size_t len)
+{
+	const char *kinds[FORM__MAX];
+	kind_words(kinds);
+	join_words(out, len, kinds, FORM__MAX, true);
+}
+
+void options_statuses(char *out, size_t len, bool with_all)
+{
+	const char *statuses[ROW_STATUS__MAX + 1];
+	status_words(statuses);
+	join_words(out, len, statuses, ROW_STATUS__MAX + with_all, true);
+}
+
+void options_marks(char *out, size_t len, bool as_sentence)
+{
+	/* Furthest along first: marking is mostly marking handled. */
+	const char *marks[ROW_STATUS__MAX];
+	for (size_t i = 0; i < ROW_STATUS__MAX; i++)
+		marks[i] = store_row_status_name((enum store_row_status)(ROW_STATUS__MAX - 1 - i));
+	join_words(out, len, marks, ROW_STATUS__MAX, as_sentence);
 }
 
 void options_usage(struct buf *out)
 {
 	const char *kinds[FORM__MAX], *statuses[ROW_STATUS__MAX + 1];
-	for (size_t i = 0; i < FORM__MAX; i++)
-		kinds[i] = form_spec((enum form_kind)i)->kind;
-	for (size_t i = 0; i < ROW_STATUS__MAX; i++)
-		statuses[i] = store_row_status_name((enum store_row_status)i);
-	statuses[ROW_STATUS__MAX] = OPTIONS_ALL_STATUSES;
+	kind_words(kinds);
+	status_words(statuses);
 	char marks[64];
 	options_marks(marks, sizeof marks, false);
 

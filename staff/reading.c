@@ -442,9 +442,7 @@ int reading_show(struct session *ses)
 	enum store_status status = store_get(s, ref, show_row, &w);
 	int code = EXIT_OK;
 	if (status == STORE_NOT_FOUND) {
-		say_error("There is no enquiry with the reference %s. `enquiries list` shows them "
-		          "all.",
-		          ref);
+		session_no_enquiry(ref);
 		code = EXIT_FAILED;
 	} else if (status != STORE_OK) {
 		say_error("Could not read the enquiry: %s.", store_error(s));

@@ -41,6 +41,12 @@ struct store *session_open_store(struct session *ses, enum store_mode mode)
 	return s;
 }
 
+void session_no_enquiry(const char *ref)
+{
+	say_error("There is no enquiry with the reference %s. `enquiries list` shows them all.",
+	          ref);
+}
+
 void session_end(struct session *ses)
 {
 	keyring_free(&ses->keyring);

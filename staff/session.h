@@ -36,6 +36,9 @@ bool session_configured(const struct session *ses, const char *value, const char
  * creates one: only contact.fcgi does. */
 struct store *session_open_store(struct session *ses, enum store_mode mode);
 
+/* Says that no enquiry has the reference ref. */
+void session_no_enquiry(const char *ref);
+
 /* Wipes the passphrase and the keys, and frees the configuration. */
 void session_end(struct session *ses);
 
