@@ -117,6 +117,11 @@ bench: deps
 install: all
 	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" sh tools/install.sh
 
+# Debian packages (debian/), built from a copy of the tree: build/deb/*.deb.
+.PHONY: deb
+deb: deps
+	@sh tools/deb.sh
+
 # A full minute of mixed load, then workers killed and the database's disk
 # filled and made read-only (`make test` runs a 20-second version).
 soak: deps
