@@ -112,6 +112,10 @@ echo "== soak: mixed load, workers killed, the database's disk full and read-onl
 python3 tests/soak/run.py | tee "$log"
 count "$log"
 
+echo "== package: the Debian packages built, linted, installed, upgraded and purged (tests/package)"
+sh tests/package/run.sh | tee "$log"
+count "$log"
+
 echo
 echo "total: $total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
