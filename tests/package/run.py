@@ -307,8 +307,10 @@ def step_clean_start(s):
 def step_build(s):
     """`make deb` (tools/deb.sh) once, and a newer version from the same
     copy without cleaning it (nothing to recompile): -j2, nocheck."""
+    begun = time.time()
     env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck", JOBS="2")
     run("sh", "tools/deb.sh", cwd=ROOT, env=env)
+    first = time.time() - begun
     s.version = run("dpkg-parsechangelog", "-S", "Version", cwd=ROOT).stdout.strip()
     arch = run("dpkg", "--print-architecture").stdout.strip()
     s.debs[s.version] = [os.path.join(BUILD, "%s_%s_%s.deb" % (p, s.version, arch))
@@ -332,6 +334,8 @@ def step_build(s):
         env=dict(os.environ, DEB_BUILD_OPTIONS="nocheck"))
     s.debs[s.newer] = [os.path.join(NEWER, "%s_%s_%s.deb" % (p, s.newer, arch))
                        for p in PACKAGES]
+    print("    built %s in %.1fs, %s in %.1fs" % (s.version, first, s.newer,
+                                                 time.time() - begun - first))
     for path in s.debs[s.newer]:
         assert os.path.exists(path), "no " + path
 
@@ -375,7 +379,8 @@ def step_contents(s):
                  "./lib/systemd/system/clinic-contact.service",
                  "./lib/systemd/system/clinic-purge.timer", "./usr/lib/sysusers.d/clinic.conf",
                  "./usr/lib/tmpfiles.d/clinic.conf", "./usr/share/clinic/nginx/clinic.conf",
-                 "./usr/share/clinic/apache/clinic.conf", "./usr/share/clinic/htdocs/static/style.css",
+                 "./usr/share/clinic/apache/clinic.conf",
+                 "./usr/share/clinic/htdocs/static/style.css",
                  "./usr/share/clinic/site/templates/contact.html",
                  "./usr/share/doc/clinic-web/NEWS.Debian.gz"):
         assert path in web_files, "clinic-web lacks " + path
@@ -400,6 +405,9 @@ def step_contents(s):
                               ("stack protector", r"__stack_chk_fail"),
                               ("_FORTIFY_SOURCE", r"__\w+_chk\b")):
             assert re.search(pattern, header), "%s is built without %s" % (binary, what)
+        if "/libexec/" in binary:
+            # The web server can seal an enquiry, never open one.
+            assert "crypto_box_seal_open" not in header, binary + " links crypto_box_seal_open"
     with open(os.path.join(extract, "usr/libexec/clinic/pages.fcgi"), "rb") as f:
         assert b"/__test/" not in f.read(), "the packaged pages.fcgi has test paths"
 
