@@ -6,7 +6,7 @@ packages="build-essential pkg-config libfcgi-dev libsodium-dev libsqlite3-dev li
 libcmocka-dev libseccomp-dev nginx apache2 libapache2-mod-fcgid openssl tidy python3 curl sqlite3 clang-format
 chromium nodejs
 clang libclang-rt-14-dev llvm valgrind
-debhelper lintian"
+debhelper lintian systemd iproute2"
 missing=""
 for p in $packages; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
