@@ -18,9 +18,9 @@ src=$out/clinic-$version
 rm -rf "$out"
 mkdir -p "$src"
 if [ -e .git ]; then
-	# What git tracks, and new files it does not ignore; never node_modules.
+	# What git tracks, and new files it does not ignore (a file deleted but
+	# not yet committed is skipped).
 	git ls-files -z --cached --others --exclude-standard |
-		grep -zv '/node_modules/' |
 		tar --null --ignore-failed-read -T - -cf - | tar -xf - -C "$src"
 else
 	tar --exclude=./build --exclude=./var --exclude=node_modules --exclude=./tests/artifacts \
