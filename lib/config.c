@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum value_kind { PATH, TEXT, NUMBER };
+#include "hours.h"
+
+enum value_kind { PATH, TEXT, NUMBER, HOURS /* text that hours_parse accepts */ };
 
 struct key_rule {
 	const char *key;
@@ -46,6 +48,16 @@ static const struct key_rule rules[] = {
     STR(clinic_phone, TEXT),
     STR(clinic_email, TEXT),
     NUM(retention_days, 1, 3650),
+    STR(site_language, TEXT),
+    STR(clinic_street_address, TEXT),
+    STR(clinic_locality, TEXT),
+    STR(clinic_postcode, TEXT),
+    STR(clinic_country, TEXT),
+    STR(opening_hours, HOURS),
+    STR(data_controller, TEXT),
+    STR(privacy_contact, TEXT),
+    STR(ico_registration, TEXT),
+    STR(security_contact, TEXT),
     STR(notify_to, TEXT),
     STR(sendmail, PATH),
 };
@@ -83,6 +95,10 @@ void config_defaults(struct config *cfg)
 	cfg->clinic_name = strdup("The Clinic");
 	free(cfg->sendmail);
 	cfg->sendmail = strdup("/usr/sbin/sendmail");
+	free(cfg->site_language);
+	cfg->site_language = strdup("en-GB");
+	free(cfg->clinic_country);
+	cfg->clinic_country = strdup("GB");
 }
 
 void config_free(struct config *cfg)
@@ -136,6 +152,8 @@ bool config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		dir[0] = '\0';
 
 	bool seen[NRULES] = {false};
+	struct hours hours;
+	char why[160];
 	char line[4096];
 	int lineno = 0;
 	bool ok = true;
@@ -178,6 +196,9 @@ bool config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 			} else {
 				*number_field(cfg, &rules[i]) = v;
 			}
+		} else if (rules[i].kind == HOURS && !hours_parse(value, &hours, why, sizeof why)) {
+			snprintf(err, errlen, "%s:%d: '%s' %s", path, lineno, key, why);
+			ok = false;
 		} else {
 			char **field = string_field(cfg, &rules[i]);
 			free(*field);

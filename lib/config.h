@@ -40,8 +40,19 @@ struct config {
 	char *clinic_phone;
 	char *clinic_email;
 	long retention_days; /* stated on the consent box and used by purge */
-	char *notify_to;     /* staff address for `enquiries notify` */
-	char *sendmail;      /* path of sendmail */
+	/* What search engines, link previews and the privacy notice say. */
+	char *site_language;         /* BCP 47, e.g. "en-GB": <html lang>, og:locale */
+	char *clinic_street_address; /* the clinic's postal address, in parts */
+	char *clinic_locality;
+	char *clinic_postcode;
+	char *clinic_country;   /* ISO 3166-1 alpha-2, e.g. "GB" */
+	char *opening_hours;    /* "Mo-Fr 09:00-17:00, Sa 10:00-13:00" (see hours.h) */
+	char *data_controller;  /* who holds enquiries in law; empty: clinic_name */
+	char *privacy_contact;  /* email for data protection requests; empty: clinic_email */
+	char *ico_registration; /* the ICO's registration number */
+	char *security_contact; /* security.txt Contact: a mailto: or https: URI */
+	char *notify_to;        /* staff address for `enquiries notify` */
+	char *sendmail;         /* path of sendmail */
 };
 
 /* Loads path into cfg (defaults first). On failure writes a sentence naming

@@ -108,6 +108,26 @@ clinic_email = enquiries@clinic.example
 retention_days = 90
 notify_to = staff@clinic.example
 sendmail = /usr/sbin/sendmail
+# What search engines, link previews and the privacy notice (/privacy) say.
+# The language of the pages (<html lang>, og:locale).
+site_language = en-GB
+# The clinic's address and opening hours: shown in every page's footer and
+# given to search engines on the home page.
+clinic_street_address =
+clinic_locality =
+clinic_postcode =
+clinic_country = GB
+# Days and times, e.g. "Mo-Fr 09:00-17:00, Sa 10:00-13:00"; empty: not stated.
+opening_hours =
+# Who holds the enquiries in law (empty: clinic_name), where data protection
+# requests go (empty: clinic_email) and the ICO registration number. The
+# privacy notice states all three: fill them in before going live.
+data_controller =
+privacy_contact =
+ico_registration =
+# /.well-known/security.txt: whom to tell about a vulnerability (a mailto:
+# or https: address; empty: clinic_email).
+security_contact =
 EOF
 	chmod 0644 "$etc/site.conf.tmp"
 	mv "$etc/site.conf.tmp" "$etc/site.conf"

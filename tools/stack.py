@@ -49,8 +49,18 @@ site_origin = http://127.0.0.1:{port}
 clinic_name = The Clinic
 clinic_phone = 020 7946 0000
 clinic_email = enquiries@clinic.example
-retention_days = 90
+retention_days = {retention_days}
 notify_to = staff@clinic.example
+site_language = en-GB
+clinic_street_address = 1 Example Street
+clinic_locality = London
+clinic_postcode = N1 1AA
+clinic_country = GB
+opening_hours = Mo-Fr 09:00-17:00
+data_controller = The Clinic Ltd
+privacy_contact = privacy@clinic.example
+ico_registration = ZA000000
+security_contact = mailto:security@clinic.example
 """
 
 NGINX_CONF = """\
@@ -179,7 +189,8 @@ def port_open(port):
 
 class Stack:
     def __init__(self, state, port, workers=2, token_min_age=3, rate_limit_posts=5,
-                 fast_keys=False, web_server=None, test_hooks=False, contact_workers=None):
+                 fast_keys=False, web_server=None, test_hooks=False, contact_workers=None,
+                 retention_days=90):
         self.state = os.path.abspath(state)
         self.web_server = web_server or WEB_SERVER
         if self.web_server not in ("nginx", "apache"):
@@ -191,6 +202,7 @@ class Stack:
         self.contact_workers = contact_workers or workers
         self.token_min_age = token_min_age
         self.rate_limit_posts = rate_limit_posts
+        self.retention_days = retention_days
         self.fast_keys = fast_keys
         self.procs = {}
         self.config = os.path.join(self.state, "site.conf")
@@ -213,7 +225,8 @@ class Stack:
             f.write(SITE_CONF.format(state=self.state, port=self.port, workers=self.workers,
                                      contact_workers=self.contact_workers,
                                      token_min_age=self.token_min_age,
-                                     rate_limit_posts=self.rate_limit_posts))
+                                     rate_limit_posts=self.rate_limit_posts,
+                                     retention_days=self.retention_days))
         if not os.path.exists(self.path("token.key")):
             fd = os.open(self.path("token.key"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
