@@ -49,8 +49,8 @@ static bool load_pages(struct content *c, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt;
 	if (sqlite3_prepare_v2(c->db,
-	                       "SELECT path, kind, title, summary, anchor, url, body_html, sort "
-	                       "FROM pages ORDER BY kind, sort, title",
+	                       "SELECT path, kind, title, summary, anchor, url, body_html, sort, "
+	                       "job_title, modified FROM pages ORDER BY kind, sort, title",
 	                       -1, &stmt, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "the content database is not one we built: %s",
 		         sqlite3_errmsg(c->db));
@@ -73,6 +73,8 @@ static bool load_pages(struct content *c, char *err, size_t errlen)
 		p->url = copy_column(stmt, 5);
 		p->body_html = copy_column(stmt, 6);
 		p->order = (long)sqlite3_column_int64(stmt, 7);
+		p->job_title = copy_column(stmt, 8);
+		p->modified = (time_t)sqlite3_column_int64(stmt, 9);
 		if (!p->kind || !p->title || !p->body_html) {
 			snprintf(err, errlen, "a page in the content database is incomplete");
 			ok = false;
@@ -213,6 +215,7 @@ void content_close(struct content *c)
 		free((char *)p->anchor);
 		free((char *)p->url);
 		free((char *)p->body_html);
+		free((char *)p->job_title);
 	}
 	for (size_t i = 0; i < c->template_count; i++) {
 		free(c->templates[i].name);

@@ -15,11 +15,12 @@
 
 #include "buf.h"
 
-#define CONTENT_SCHEMA_VERSION 1
+#define CONTENT_SCHEMA_VERSION 2
 
 struct content_page {
-	const char *path, *kind, *title, *summary, *anchor, *url, *body_html;
+	const char *path, *kind, *title, *summary, *anchor, *url, *body_html, *job_title;
 	long order;
+	time_t modified; /* the first build with this page's source as it is now */
 };
 
 struct content;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blanks.h"
 #include "buf.h"
 #include "utf8.h"
 
@@ -20,6 +21,11 @@ static bool is_kind(const char *kind)
 		if (strcmp(kinds[i], kind) == 0)
 			return true;
 	return false;
+}
+
+bool content_kind_has_path(const char *kind)
+{
+	return strcmp(kind, "faq") != 0 && strcmp(kind, "video") != 0;
 }
 
 /* Whether s is not empty and made of allowed only. */
@@ -75,8 +81,45 @@ static bool collect_text(cmark_node *root, struct buf *out)
 	return !out->failed;
 }
 
-/* Renders markdown into out's body_html and body_text. */
-static bool render(const char *markdown, size_t len, struct content_source *out)
+#define MAX_LINKS 1024
+
+/* Keeps every link's destination with its line in the file (the body starts
+ * on first_line). */
+static bool collect_links(cmark_node *root, int first_line, struct content_source *out)
+{
+	cmark_iter *iter = cmark_iter_new(root);
+	if (!iter)
+		return false;
+	bool ok = true;
+	cmark_event_type ev;
+	while (ok && (ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
+		cmark_node *node = cmark_iter_get_node(iter);
+		cmark_node_type type = cmark_node_get_type(node);
+		if (ev != CMARK_EVENT_ENTER ||
+		    (type != CMARK_NODE_LINK && type != CMARK_NODE_IMAGE))
+			continue;
+		const char *url = cmark_node_get_url(node);
+		if (!url || out->link_count == MAX_LINKS)
+			continue;
+		if (!out->links) {
+			out->links = calloc(MAX_LINKS, sizeof *out->links);
+			ok = out->links != NULL;
+		}
+		if (ok) {
+			struct content_link *link = &out->links[out->link_count];
+			link->href = strdup(url);
+			link->line = first_line + cmark_node_get_start_line(node) - 1;
+			ok = link->href != NULL;
+			out->link_count += ok;
+		}
+	}
+	cmark_iter_free(iter);
+	return ok;
+}
+
+/* Renders markdown into out's body_html, body_text and links (the body
+ * starts on the file's line first_line). */
+static bool render(const char *markdown, size_t len, int first_line, struct content_source *out)
 {
 	/* CMARK_OPT_DEFAULT leaves raw HTML out of the output ("<!-- raw HTML
 	 * omitted -->"): content can never inject markup or script. */
@@ -86,7 +129,7 @@ static bool render(const char *markdown, size_t len, struct content_source *out)
 	out->body_html = cmark_render_html(doc, CMARK_OPT_DEFAULT | CMARK_OPT_SMART);
 	struct buf text;
 	buf_init(&text, MAX_SOURCE);
-	bool ok = out->body_html && collect_text(doc, &text);
+	bool ok = out->body_html && collect_text(doc, &text) && collect_links(doc, first_line, out);
 	out->body_text = buf_take(&text);
 	cmark_node_free(doc);
 	return ok && out->body_text;
@@ -100,8 +143,9 @@ static bool set_key(struct content_source *out, const char *key, size_t key_len,
 	struct {
 		const char *name;
 		char **field;
-	} fields[] = {{"title", &out->title},     {"kind", &out->kind}, {"path", &out->path},
-	              {"summary", &out->summary}, {"id", &out->id},     {"url", &out->url}};
+	} fields[] = {{"title", &out->title},        {"kind", &out->kind}, {"path", &out->path},
+	              {"summary", &out->summary},    {"id", &out->id},     {"url", &out->url},
+	              {"job_title", &out->job_title}};
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		if (strlen(fields[i].name) != key_len || memcmp(fields[i].name, key, key_len) != 0)
 			continue;
@@ -111,6 +155,8 @@ static bool set_key(struct content_source *out, const char *key, size_t key_len,
 			return false;
 		}
 		*fields[i].field = value;
+		if (fields[i].field == &out->title)
+			out->title_line = line;
 		return true;
 	}
 	if (key_len == 5 && memcmp(key, "order", 5) == 0) {
@@ -125,7 +171,7 @@ static bool set_key(struct content_source *out, const char *key, size_t key_len,
 	}
 	snprintf(err, errlen,
 	         "line %d: unknown header '%.*s' (known: title, kind, path, summary, "
-	         "order, id, url)",
+	         "order, id, url, job_title)",
 	         line, (int)(key_len > 40 ? 40 : key_len), key);
 	free(value);
 	return false;
@@ -142,7 +188,7 @@ static bool check_fields(struct content_source *out, char *err, size_t errlen)
 		snprintf(err, errlen, "kind must be one of home, therapy, team, page, faq, video");
 		return false;
 	}
-	bool needs_path = strcmp(out->kind, "faq") != 0 && strcmp(out->kind, "video") != 0;
+	bool needs_path = content_kind_has_path(out->kind);
 	if (needs_path &&
 	    (!out->path || out->path[0] != '/' ||
 	     strspn(out->path, "/abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(out->path))) {
@@ -159,7 +205,19 @@ static bool check_fields(struct content_source *out, char *err, size_t errlen)
 		snprintf(err, errlen, "a video needs a url starting with https://");
 		return false;
 	}
-	const char *texts[] = {out->title, out->summary, out->path, out->id, out->url};
+	if (needs_path && (!out->summary || !*out->summary)) {
+		snprintf(err, errlen,
+		         "the header has no summary: every page needs one, as the description "
+		         "search engines and link previews show");
+		return false;
+	}
+	if (strcmp(out->kind, "team") == 0 && (!out->job_title || !*out->job_title)) {
+		snprintf(err, errlen,
+		         "a team member needs a job_title (what they do at the clinic)");
+		return false;
+	}
+	const char *texts[] = {out->title, out->summary, out->path,
+	                       out->id,    out->url,     out->job_title};
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
 		if (texts[i] && !utf8_valid(texts[i], strlen(texts[i]))) {
 			snprintf(err, errlen, "the header is not valid UTF-8");
@@ -219,9 +277,26 @@ bool content_source_parse(const char *text, size_t len, struct content_source *o
 		content_source_free(out);
 		return false;
 	}
-	if (!check_fields(out, err, errlen) || !render(text + pos, len - pos, out)) {
-		if (!out->body_html && !err[0])
-			snprintf(err, errlen, "the Markdown could not be rendered");
+	if (!check_fields(out, err, errlen)) {
+		content_source_free(out);
+		return false;
+	}
+	int blank_line;
+	char why[200];
+	if (!blanks_check(text + pos, len - pos, &blank_line, why, sizeof why)) {
+		snprintf(err, errlen, "line %d: %s", line + blank_line, why);
+		content_source_free(out);
+		return false;
+	}
+	if (!content_kind_has_path(out->kind) && memmem(text + pos, len - pos, "{{", 2)) {
+		snprintf(err, errlen,
+		         "only pages may name config facts with {{...}}: FAQ answers and videos "
+		         "are searched and listed as written");
+		content_source_free(out);
+		return false;
+	}
+	if (!render(text + pos, len - pos, line + 1, out)) {
+		snprintf(err, errlen, "the Markdown could not be rendered");
 		content_source_free(out);
 		return false;
 	}
@@ -230,10 +305,15 @@ bool content_source_parse(const char *text, size_t len, struct content_source *o
 
 void content_source_free(struct content_source *src)
 {
-	char **fields[] = {&src->title, &src->kind, &src->path,      &src->summary,
-	                   &src->id,    &src->url,  &src->body_html, &src->body_text};
+	char **fields[] = {&src->title, &src->kind,      &src->path,      &src->summary,  &src->id,
+	                   &src->url,   &src->body_html, &src->body_text, &src->job_title};
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		free(*fields[i]);
 		*fields[i] = NULL;
 	}
+	for (size_t i = 0; i < src->link_count; i++)
+		free(src->links[i].href);
+	free(src->links);
+	src->links = NULL;
+	src->link_count = 0;
 }

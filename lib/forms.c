@@ -83,10 +83,14 @@ static const struct field_rule *const start_rules[] = {
 };
 
 static const struct form_spec specs[FORM__MAX] = {
-    [FORM_CONTACT] = {"contact", "Contact us", "contact", contact_rules,
-                      sizeof contact_rules / sizeof contact_rules[0]},
-    [FORM_START] = {"start", "Start your journey", "start", start_rules,
-                    sizeof start_rules / sizeof start_rules[0]},
+    [FORM_CONTACT] = {"contact", "Contact us",
+                      "Ask the clinic a question or tell us what you would like to know. You "
+                      "can also call or email us.",
+                      "contact", contact_rules, sizeof contact_rules / sizeof contact_rules[0]},
+    [FORM_START] = {"start", "Start your journey",
+                    "Tell us a little about yourself and what you are looking for, and we will "
+                    "get in touch. Share only what you feel comfortable sharing.",
+                    "start", start_rules, sizeof start_rules / sizeof start_rules[0]},
 };
 
 /* What a one-line preview shows: what they wrote to us, whichever form. */

@@ -54,6 +54,7 @@ struct form_field_def {
 struct form_spec {
 	const char *kind;                      /* "contact" or "start": also the template's name */
 	const char *title;                     /* the page title */
+	const char *description;               /* what search engines and link previews show */
 	const char *section;                   /* the nav section flag */
 	const struct field_rule *const *rules; /* the form's fields, in page order */
 	size_t count;

@@ -5,7 +5,14 @@
  *   tools/build-content SITE_DIR OUTPUT.db
  *
  * SITE_DIR holds content/ (Markdown files, any depth) and templates/ (*.html).
- * Any error names the file and stops the build; the old database stays.
+ * Any error names the file (and line) and stops the build; the old database
+ * stays. Besides each file's own rules (content_source.h), the build refuses
+ * a link to a page that does not exist (content, templates), a link to an
+ * FAQ question that does not exist, and two pages with the same title.
+ *
+ * A page's "modified" time is carried over from the database being replaced
+ * while its source stays the same, so the sitemap's lastmod says when a page
+ * last changed, not when the site was last built.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +27,7 @@
 
 #include "content.h"
 #include "content_source.h"
+#include "sitemap.h"
 #include "template.h"
 
 #define MAX_FILES 1024
@@ -29,11 +37,23 @@ static char *files[MAX_FILES];
 static size_t file_count;
 static bool too_many_files;
 
+/* Every content file, parsed, with what the checks and the carry-over need. */
+struct source_file {
+	const char *name;
+	struct content_source src;
+	char hash[33]; /* of the file's bytes */
+	time_t modified;
+};
+
+static struct source_file sources[MAX_FILES];
+static size_t source_count;
+
 static const char schema[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE pages(path TEXT UNIQUE, kind TEXT NOT NULL, title TEXT NOT NULL,"
     " summary TEXT, anchor TEXT UNIQUE, url TEXT, body_html TEXT NOT NULL,"
-    " sort INTEGER NOT NULL DEFAULT 0);"
+    " sort INTEGER NOT NULL DEFAULT 0, job_title TEXT, source_hash TEXT NOT NULL,"
+    " modified INTEGER NOT NULL);"
     "CREATE TABLE templates(name TEXT PRIMARY KEY, source TEXT NOT NULL);"
     "CREATE VIRTUAL TABLE faq_index USING fts5(question, answer, anchor UNINDEXED,"
     " tokenize = 'porter unicode61 remove_diacritics 2');";
@@ -98,13 +118,16 @@ static bool exec_sql(sqlite3 *db, const char *sql)
 	return false;
 }
 
-/* Adds the page src parsed from file, and its FAQ index entry; false (said) if it fails. */
-static bool insert_page(sqlite3 *db, const char *file, const struct content_source *src)
+/* Adds the page parsed from f->name, and its FAQ index entry; false (said) if it fails. */
+static bool insert_page(sqlite3 *db, const struct source_file *f)
 {
+	const char *file = f->name;
+	const struct content_source *src = &f->src;
 	sqlite3_stmt *stmt;
 	if (sqlite3_prepare_v2(db,
 	                       "INSERT INTO pages(path, kind, title, summary, anchor, url, "
-	                       "body_html, sort) VALUES (?,?,?,?,?,?,?,?)",
+	                       "body_html, sort, job_title, source_hash, modified) "
+	                       "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 	                       -1, &stmt, NULL) != SQLITE_OK)
 		return false;
 	bool faq = strcmp(src->kind, "faq") == 0;
@@ -117,6 +140,9 @@ static bool insert_page(sqlite3 *db, const char *file, const struct content_sour
 	sqlite3_bind_text(stmt, 6, src->url, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 7, src->body_html, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 8, src->order);
+	sqlite3_bind_text(stmt, 9, src->job_title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 10, f->hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 11, (sqlite3_int64)f->modified);
 	int rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
@@ -137,8 +163,8 @@ static bool insert_page(sqlite3 *db, const char *file, const struct content_sour
 	return rc == SQLITE_DONE;
 }
 
-/* Adds every page under site/content, in name order; false (said) at the first bad file. */
-static bool add_content(sqlite3 *db, const char *site)
+/* Reads and parses every content file into sources[]. */
+static bool read_content(const char *site)
 {
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/content", site);
@@ -156,18 +182,202 @@ static bool add_content(sqlite3 *db, const char *site)
 			fprintf(stderr, "build-content: cannot read %s: %s\n", files[i], err);
 			return false;
 		}
-		struct content_source src;
-		bool ok = content_source_parse(text, len, &src, err, sizeof err);
+		struct source_file *f = &sources[source_count];
+		f->name = files[i];
+		unsigned char hash[16];
+		crypto_generichash(hash, sizeof hash, (const unsigned char *)text, len, NULL, 0);
+		sodium_bin2hex(f->hash, sizeof f->hash, hash, sizeof hash);
+		bool ok = content_source_parse(text, len, &f->src, err, sizeof err);
 		free(text);
 		if (!ok) {
 			fprintf(stderr, "build-content: %s: %s\n", files[i], err);
 			return false;
 		}
-		ok = insert_page(db, files[i], &src);
-		content_source_free(&src);
-		if (!ok)
-			return false;
+		source_count++;
 	}
+	return true;
+}
+
+static const struct source_file *page_at(const char *path)
+{
+	for (size_t i = 0; i < source_count; i++)
+		if (sources[i].src.path && content_kind_has_path(sources[i].src.kind) &&
+		    strcmp(sources[i].src.path, path) == 0)
+			return &sources[i];
+	return NULL;
+}
+
+static bool is_faq_anchor(const char *id, size_t len)
+{
+	for (size_t i = 0; i < source_count; i++) {
+		const struct content_source *src = &sources[i].src;
+		if (strcmp(src->kind, "faq") == 0 && strlen(src->id) == len &&
+		    memcmp(src->id, id, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether an internal link (starting with / or #) leads somewhere; if not,
+ * why not, in err. on_faq: the link is on the FAQ page (an answer), where
+ * "#id" names a question. Static files are not checked: they are the web
+ * server's, not the content's. */
+static bool link_resolves(const char *href, bool on_faq, char *err, size_t errlen)
+{
+	if (strncmp(href, "/static/", 8) == 0)
+		return true;
+	size_t path_len = strcspn(href, "?#");
+	const char *fragment = strchr(href, '#');
+	char path[1024];
+	if (path_len >= sizeof path) {
+		snprintf(err, errlen, "the link is too long");
+		return false;
+	}
+	memcpy(path, href, path_len);
+	path[path_len] = '\0';
+	if (path_len == 0)
+		snprintf(path, sizeof path, "%s", on_faq ? "/faq" : "");
+	struct fixed_page fixed;
+	bool exists = page_at(path) || fixed_page_find(path, &fixed) ||
+	              crawler_file_find(path) != CRAWLER__MAX;
+	if (!exists) {
+		snprintf(err, errlen, "the link to '%.200s' leads to no page", href);
+		return false;
+	}
+	if (!fragment || !fragment[1])
+		return true;
+	if (strcmp(path, "/faq") != 0) {
+		snprintf(err, errlen,
+		         "the link '%.200s' names a place on a page that has none to name "
+		         "(only the FAQ's questions have anchors: /faq#id)",
+		         href);
+		return false;
+	}
+	if (!is_faq_anchor(fragment + 1, strlen(fragment + 1))) {
+		snprintf(
+		    err, errlen,
+		    "the link '%.200s' names no question of the FAQ (no faq file has id: %.60s)",
+		    href, fragment + 1);
+		return false;
+	}
+	return true;
+}
+
+/* A link is internal when it has no scheme ("https:", "mailto:", "tel:")
+ * and no host ("//..."); a relative address ("team") is refused, since the
+ * same text would lead elsewhere from another page. */
+static bool check_link(const char *file, const char *href, int line, bool on_faq)
+{
+	char err[512];
+	size_t scheme =
+	    strspn(href, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	if ((scheme > 0 && href[scheme] == ':') || strncmp(href, "//", 2) == 0)
+		return true;
+	if (href[0] != '/' && href[0] != '#') {
+		snprintf(err, sizeof err,
+		         "the link '%.200s' is relative: start links to the site's pages with /",
+		         href);
+	} else if (link_resolves(href, on_faq, err, sizeof err)) {
+		return true;
+	}
+	fprintf(stderr, "build-content: %s: line %d: %s\n", file, line, err);
+	return false;
+}
+
+/* Every page's links lead somewhere; no two pages share a title. */
+static bool check_content(void)
+{
+	bool ok = true;
+	for (size_t i = 0; i < source_count; i++) {
+		const struct source_file *f = &sources[i];
+		bool on_faq = strcmp(f->src.kind, "faq") == 0;
+		for (size_t l = 0; l < f->src.link_count; l++)
+			ok = check_link(f->name, f->src.links[l].href, f->src.links[l].line,
+			                on_faq) &&
+			     ok;
+		if (!content_kind_has_path(f->src.kind))
+			continue;
+		struct fixed_page fixed;
+		for (size_t k = 0; fixed_page_at(k, &fixed); k++)
+			if (strcmp(fixed.title, f->src.title) == 0) {
+				fprintf(stderr,
+				        "build-content: %s: line %d: the title '%s' is already the "
+				        "title of %s: every page needs its own\n",
+				        f->name, f->src.title_line, f->src.title, fixed.path);
+				ok = false;
+			}
+		for (size_t j = 0; j < i; j++) {
+			const struct source_file *g = &sources[j];
+			if (content_kind_has_path(g->src.kind) &&
+			    strcmp(g->src.title, f->src.title) == 0) {
+				fprintf(stderr,
+				        "build-content: %s: line %d: the title '%s' is already the "
+				        "title of %s (line %d): every page needs its own\n",
+				        f->name, f->src.title_line, f->src.title, g->name,
+				        g->src.title_line);
+				ok = false;
+			}
+		}
+	}
+	return ok;
+}
+
+/* A template's links to the site's pages (href="/..." without a {{tag}}),
+ * checked like the content's, with their lines. */
+static bool check_template_links(const char *file, const char *source)
+{
+	bool ok = true;
+	int line = 1;
+	for (const char *p = source; *p; p++) {
+		if (*p == '\n')
+			line++;
+		if (strncmp(p, "href=\"", 6) != 0)
+			continue;
+		const char *value = p + 6;
+		size_t len = strcspn(value, "\"");
+		if (value[0] != '/' || memmem(value, len, "{{", 2) || len >= 1024)
+			continue;
+		char href[1024];
+		memcpy(href, value, len);
+		href[len] = '\0';
+		ok = check_link(file, href, line, false) && ok;
+	}
+	return ok;
+}
+
+/* Carries each page's modified time over from the database being replaced
+ * when its source is unchanged; a new or changed page is modified now. */
+static void carry_over(const char *old_db, time_t now)
+{
+	for (size_t i = 0; i < source_count; i++)
+		sources[i].modified = now;
+	sqlite3 *db;
+	char uri[4200];
+	snprintf(uri, sizeof uri, "file:%s?mode=ro", old_db);
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return;
+	}
+	sqlite3_stmt *stmt;
+	/* An older schema has no source_hash: then every page counts as new. */
+	if (sqlite3_prepare_v2(db, "SELECT modified FROM pages WHERE source_hash = ?", -1, &stmt,
+	                       NULL) == SQLITE_OK) {
+		for (size_t i = 0; i < source_count; i++) {
+			sqlite3_reset(stmt);
+			sqlite3_bind_text(stmt, 1, sources[i].hash, -1, SQLITE_STATIC);
+			if (sqlite3_step(stmt) == SQLITE_ROW)
+				sources[i].modified = (time_t)sqlite3_column_int64(stmt, 0);
+		}
+		sqlite3_finalize(stmt);
+	}
+	sqlite3_close(db);
+}
+
+static bool add_content(sqlite3 *db)
+{
+	for (size_t i = 0; i < source_count; i++)
+		if (!insert_page(db, &sources[i]))
+			return false;
 	return true;
 }
 
@@ -198,6 +408,8 @@ static bool add_templates(sqlite3 *db, const char *site)
 			} else if (!tpl_check(source, len, err, sizeof err)) {
 				fprintf(stderr, "build-content: %s: %s\n", path, err);
 				ok = false;
+			} else if (!check_template_links(path, source)) {
+				ok = false;
 			} else {
 				sqlite3_stmt *stmt;
 				ok = sqlite3_prepare_v2(db, "INSERT INTO templates VALUES (?,?)",
@@ -218,8 +430,8 @@ static bool add_templates(sqlite3 *db, const char *site)
 	return ok;
 }
 
-/* Records the schema version, the time of the build and a random build id. */
-static bool add_meta(sqlite3 *db)
+/* Records the schema version, the time of the build (now) and a random build id. */
+static bool add_meta(sqlite3 *db, time_t now)
 {
 	unsigned char id[8];
 	char id_hex[sizeof id * 2 + 1];
@@ -229,7 +441,7 @@ static bool add_meta(sqlite3 *db)
 	snprintf(sql, sizeof sql,
 	         "INSERT INTO meta VALUES ('schema', '%d'), ('built_at', '%lld'), "
 	         "('build_id', '%s');",
-	         CONTENT_SCHEMA_VERSION, (long long)time(NULL), id_hex);
+	         CONTENT_SCHEMA_VERSION, (long long)now, id_hex);
 	return exec_sql(db, sql);
 }
 
@@ -245,16 +457,25 @@ int main(int argc, char **argv)
 	char temp[4096];
 	snprintf(temp, sizeof temp, "%s.building-%d", output, (int)getpid());
 	unlink(temp);
+	time_t now = time(NULL);
+	if (!read_content(site) || !check_content()) {
+		fprintf(stderr, "build-content: nothing changed; fix the file named above and run "
+		                "again\n");
+		return 1;
+	}
+	carry_over(output, now);
 	sqlite3 *db;
 	if (sqlite3_open(temp, &db) != SQLITE_OK) {
 		fprintf(stderr, "build-content: cannot create %s: %s\n", temp, sqlite3_errmsg(db));
 		return 1;
 	}
 	bool ok = exec_sql(db, "PRAGMA journal_mode=OFF; BEGIN;") && exec_sql(db, schema) &&
-	          add_content(db, site) && add_templates(db, site) && add_meta(db) &&
+	          add_content(db) && add_templates(db, site) && add_meta(db, now) &&
 	          exec_sql(db, "COMMIT;");
 	if (sqlite3_close(db) != SQLITE_OK)
 		ok = false;
+	for (size_t i = 0; i < source_count; i++)
+		content_source_free(&sources[i].src);
 	for (size_t i = 0; i < file_count; i++)
 		free(files[i]);
 	if (ok && rename(temp, output) != 0) {

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,8 @@ static void raw_html_in_markdown_never_reaches_the_page(void **state)
 	(void)state;
 	struct content_source src;
 	char err[256];
-	assert_true(parse("title: T\nkind: page\npath: /t\n---\n<script>alert(1)</script>\n\n"
+	assert_true(parse("title: T\nkind: page\npath: /t\nsummary: S\n---\n"
+	                  "<script>alert(1)</script>\n\n"
 	                  "Text <img src=x onerror=alert(1)> and [link](javascript:alert(1))\n",
 	                  &src, err));
 	assert_null(strstr(src.body_html, "<script"));
@@ -69,6 +71,11 @@ static void bad_headers_are_refused_with_a_line_number(void **state)
 	    {"title: T\nkind: page\npath: /t\norder: many\n---\n", "whole number"},
 	    {"just a line\n---\n", "line 1"},
 	    {"title: \xff\xfe\nkind: page\npath: /t\n---\n", "UTF-8"},
+	    {"title: T\nkind: page\npath: /t\n---\n", "no summary"},
+	    {"title: T\nkind: team\npath: /t\nsummary: S\n---\n", "job_title"},
+	    {"title: T\nkind: page\npath: /t\nsummary: S\n---\nOne\n\nAt {{nope}}.\n", "line 8"},
+	    {"title: T\nkind: page\npath: /t\nsummary: S\n---\nAt {{clinic_name.\n", "line 6"},
+	    {"title: T\nkind: faq\nid: t\n---\nCall {{clinic_phone}}.\n", "only pages"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct content_source src;
@@ -77,6 +84,37 @@ static void bad_headers_are_refused_with_a_line_number(void **state)
 		if (!strstr(err, cases[i].expect))
 			fail_msg("case %zu: '%s' does not mention '%s'", i, err, cases[i].expect);
 	}
+}
+
+/* build-content checks every link, and names the line it is on. */
+static void links_are_kept_with_their_lines(void **state)
+{
+	(void)state;
+	struct content_source src;
+	char err[256];
+	assert_true(parse("title: T\nkind: page\npath: /t\nsummary: S\n---\nSee [the FAQ](/faq).\n"
+	                  "\n- and [who](/faq#who)\n- ![a picture](/static/x.png)\n",
+	                  &src, err));
+	assert_int_equal(src.link_count, 3);
+	assert_string_equal(src.links[0].href, "/faq");
+	assert_int_equal(src.links[0].line, 6);
+	assert_string_equal(src.links[1].href, "/faq#who");
+	assert_int_equal(src.links[1].line, 8);
+	assert_int_equal(src.links[2].line, 9);
+	assert_int_equal(src.title_line, 1);
+	content_source_free(&src);
+}
+
+static void pages_may_name_config_facts(void **state)
+{
+	(void)state;
+	struct content_source src;
+	char err[256];
+	assert_true(parse("title: T\nkind: page\npath: /t\nsummary: S\n---\n"
+	                  "Kept {{retention_days}} days by {{data_controller}}.\n",
+	                  &src, err));
+	assert_non_null(strstr(src.body_html, "{{retention_days}}"));
+	content_source_free(&src);
 }
 
 static void faq_and_video_need_no_path(void **state)
@@ -160,7 +198,8 @@ static int build_site(void **state)
 	char dir[128];
 	snprintf(dir, sizeof dir, "%s/content", site_dir);
 	mkdir(dir, 0755);
-	write_file(dir, "home.md", "title: Home\nkind: home\npath: /\n---\nWelcome.\n");
+	write_file(dir, "home.md",
+	           "title: Home\nkind: home\npath: /\nsummary: The home page\n---\nWelcome.\n");
 	write_file(dir, "b.md",
 	           "title: Sessions\nkind: faq\nid: sessions\norder: 2\n---\n"
 	           "Therapy usually takes sixteen weekly sessions.\n");
@@ -235,6 +274,36 @@ static void a_rebuild_is_noticed(void **state)
 	content_close(c);
 }
 
+/* The sitemap's lastmod: a page keeps its time while its source stays the
+ * same, and a changed page gets the new build's. */
+static void an_unchanged_page_keeps_its_modified_time(void **state)
+{
+	(void)state;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE pages SET modified = 1000", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	char dir[128];
+	snprintf(dir, sizeof dir, "%s/content", site_dir);
+	write_file(dir, "b.md",
+	           "title: Sessions\nkind: faq\nid: sessions\norder: 2\n---\n"
+	           "Therapy usually takes sixteen weekly sessions, sometimes more.\n");
+	char command[512];
+	snprintf(command, sizeof command, "tools/build-content %s %s >/dev/null", site_dir,
+	         db_path);
+	assert_int_equal(system(command), 0);
+	char err[256];
+	struct content *c = content_open(db_path, err, sizeof err);
+	assert_non_null(c);
+	assert_int_equal(content_find(c, "/")->modified, 1000);
+	const struct content_page *faqs[8];
+	assert_int_equal(content_list(c, "faq", faqs, 8), 2);
+	assert_int_equal(faqs[0]->modified, 1000);             /* who: unchanged */
+	assert_true(faqs[1]->modified >= content_built_at(c)); /* sessions: changed */
+	content_close(c);
+}
+
 static void a_missing_database_is_explained(void **state)
 {
 	(void)state;
@@ -281,12 +350,15 @@ int main(void)
 	    cmocka_unit_test(a_page_parses_and_renders),
 	    cmocka_unit_test(raw_html_in_markdown_never_reaches_the_page),
 	    cmocka_unit_test(bad_headers_are_refused_with_a_line_number),
+	    cmocka_unit_test(links_are_kept_with_their_lines),
+	    cmocka_unit_test(pages_may_name_config_facts),
 	    cmocka_unit_test(faq_and_video_need_no_path),
 	    cmocka_unit_test(search_words_come_from_the_q_field),
 	    cmocka_unit_test(match_expressions_quote_every_word),
 	    cmocka_unit_test(long_words_are_cut_on_a_character_boundary),
 	    cmocka_unit_test(the_built_database_reads_back),
 	    cmocka_unit_test(a_rebuild_is_noticed),
+	    cmocka_unit_test(an_unchanged_page_keeps_its_modified_time),
 	    cmocka_unit_test(a_missing_database_is_explained),
 	};
 	return cmocka_run_group_tests(tests, build_site, remove_site);
