@@ -22,6 +22,7 @@
 #include "program.h"
 #include "ratelimit.h"
 #include "seal.h"
+#include "seo.h"
 #include "server.h"
 #include "site.h"
 #include "ref.h"
@@ -99,8 +100,11 @@ static enum site_error send_form(struct request *req, int status, const struct f
 	token_make(token_key, spec->kind, token_now(), token);
 	struct buf page;
 	buf_init(&page, PAGE_LIMIT);
-	struct tpl_scope *scope = site_scope(&site, spec->title, NULL, spec->section);
-	bool ok = scope && tpl_set(scope, "token", token) &&
+	struct tpl_scope *scope = site_scope(&site, spec->title, spec->description, spec->section);
+	char path[32];
+	snprintf(path, sizeof path, "/%s", spec->kind);
+	bool ok = scope && seo_scope(&site, scope, path, true, NULL) &&
+	          tpl_set(scope, "token", token) &&
 	          (!view->notice || tpl_set(scope, "notice", view->notice)) &&
 	          (!view->values || set_field_values(scope, spec, view->values)) &&
 	          site_render(&site, spec->kind, scope, &page);
@@ -358,7 +362,8 @@ static enum site_error send_thanks(struct request *req)
 	struct buf page;
 	buf_init(&page, PAGE_LIMIT);
 	struct tpl_scope *scope = site_scope(&site, "Thank you", NULL, NULL);
-	bool ok = scope && (!ref || tpl_set(scope, "ref", ref)) &&
+	bool ok = scope && seo_scope(&site, scope, "/thanks", false, NULL) &&
+	          (!ref || tpl_set(scope, "ref", ref)) &&
 	          site_render(&site, "thanks", scope, &page);
 	tpl_scope_free(scope);
 	if (decoded)

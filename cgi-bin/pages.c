@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blanks.h"
 #include "config.h"
 #include "html.h"
 #include "log.h"
 #include "program.h"
+#include "seo.h"
 #include "server.h"
 #include "site.h"
+#include "sitemap.h"
+#include "structured.h"
 
 #define MAX_CACHED 128
 #define MAX_LISTED 256
@@ -25,6 +29,7 @@ struct cached_page {
 	char *body;
 	size_t len;
 	char etag[24];
+	const char *content_type; /* NULL: HTML */
 };
 
 static struct config cfg;
@@ -69,28 +74,7 @@ static bool add_list(struct tpl_scope *scope, const char *name, const char *kind
 	return true;
 }
 
-/* schema.org FAQPage, built with the JSON escaper so no text can end the
- * script element it sits in. */
-static bool faq_json_ld(struct buf *out)
-{
-	const struct content_page *faqs[MAX_LISTED];
-	size_t n = content_list(site.content, "faq", faqs, MAX_LISTED);
-	buf_puts(out, "<script type=\"application/ld+json\">{\"@context\":\"https://schema.org\","
-	              "\"@type\":\"FAQPage\",\"mainEntity\":[");
-	for (size_t i = 0; i < n; i++) {
-		buf_puts(out, i ? ",{\"@type\":\"Question\",\"name\":\""
-		                : "{\"@type\":\"Question\",\"name\":\"");
-		json_escape(out, faqs[i]->title, strlen(faqs[i]->title));
-		buf_puts(out, "\",\"acceptedAnswer\":{\"@type\":\"Answer\",\"text\":\"");
-		json_escape(out, faqs[i]->body_html, strlen(faqs[i]->body_html));
-		buf_puts(out, "\"}}");
-	}
-	buf_puts(out, "]}</script>");
-	return !out->failed;
-}
-
-/* Adds every FAQ to scope (questions) and its schema.org JSON-LD to head_extra; false when out
- * of memory. */
+/* Adds every FAQ to scope (questions); false when out of memory. */
 static bool add_questions(struct tpl_scope *scope)
 {
 	const struct content_page *faqs[MAX_LISTED];
@@ -102,11 +86,7 @@ static bool add_questions(struct tpl_scope *scope)
 		    !tpl_set_html(item, "answer", faqs[i]->body_html))
 			return false;
 	}
-	struct buf json;
-	buf_init(&json, PAGE_LIMIT);
-	bool ok = faq_json_ld(&json) && tpl_set_html(scope, "head_extra", json.data);
-	buf_free(&json);
-	return ok;
+	return true;
 }
 
 struct search_results {
@@ -167,22 +147,50 @@ static bool render_search(struct tpl_scope *scope, const char *words)
 	       tpl_set_flag(scope, "has_results", hits > 0);
 }
 
+/* The page's schema.org data (JSON-LD blocks) into out. */
+static bool page_structured_data(const char *template_name, const struct content_page *page,
+                                 struct buf *out)
+{
+	if (strcmp(template_name, "home") == 0)
+		return structured_clinic(&cfg, site.content, page->summary, out);
+	if (strcmp(template_name, "therapy") == 0)
+		return structured_therapy_page(&cfg, page, out);
+	if (strcmp(template_name, "team-member") == 0)
+		return structured_person(&cfg, page, out);
+	if (strcmp(template_name, "faq") == 0)
+		return structured_faq(site.content, out);
+	return true;
+}
+
+/* A content page's body with the config's facts filled in (blanks.h). */
+static bool set_body(struct tpl_scope *scope, const char *body_html)
+{
+	if (!strstr(body_html, "{{"))
+		return tpl_set_html(scope, "body", body_html);
+	struct buf body;
+	buf_init(&body, PAGE_LIMIT);
+	bool ok = blanks_fill(&cfg, body_html, &body) && tpl_set_html(scope, "body", body.data);
+	buf_free(&body);
+	return ok;
+}
+
 /* Renders the page at path; *found is false when there is no such page. */
 static bool render_page(const char *path, const char *search, struct buf *out, bool *found)
 {
 	*found = true;
 	const struct content_page *page = content_find(site.content, path);
+	struct fixed_page listing;
 	const char *template_name, *section, *title, *summary = NULL;
-	if (strcmp(path, "/faq") == 0) {
+	if (strcmp(path, "/faq") == 0 && fixed_page_find(path, &listing)) {
 		template_name = "faq";
 		section = "faq";
-		title = "Frequently asked questions";
-		summary = "Answers to common questions about Dynamic Interpersonal Therapy and "
-		          "contacting the clinic.";
-	} else if (strcmp(path, "/team") == 0) {
+		title = listing.title;
+		summary = listing.description;
+	} else if (strcmp(path, "/team") == 0 && fixed_page_find(path, &listing)) {
 		template_name = "team";
 		section = "team";
-		title = "Our team";
+		title = listing.title;
+		summary = listing.description;
 	} else if (page && strcmp(page->kind, "home") == 0) {
 		template_name = "home";
 		section = "home";
@@ -206,10 +214,15 @@ static bool render_page(const char *path, const char *search, struct buf *out, b
 	if (page)
 		summary = page->summary;
 	struct tpl_scope *scope = site_scope(&site, title, summary, section);
-	bool ok = scope != NULL;
+	struct buf data;
+	buf_init(&data, PAGE_LIMIT);
+	/* A search says what somebody looked for: no page for a search engine. */
+	bool ok = scope != NULL && page_structured_data(template_name, page, &data) &&
+	          seo_scope(&site, scope, path, search == NULL, data.data);
+	buf_free(&data);
 	if (ok && page)
-		ok = tpl_set(scope, "title", page->title) &&
-		     tpl_set_html(scope, "body", page->body_html);
+		ok = tpl_set(scope, "title", page->title) && set_body(scope, page->body_html) &&
+		     (!page->job_title || tpl_set(scope, "job_title", page->job_title));
 	if (ok && strcmp(template_name, "home") == 0)
 		ok = add_list(scope, "therapies", "therapy") && add_list(scope, "team", "team");
 	if (ok && strcmp(template_name, "therapy") == 0)
@@ -226,6 +239,23 @@ static bool render_page(const char *path, const char *search, struct buf *out, b
 	return ok;
 }
 
+/* Renders the page or crawler file at path into out, with its Content-Type
+ * (NULL: HTML); *found is false when there is nothing at path. */
+static bool render(const char *path, const char *search, struct buf *out, bool *found,
+                   const char **content_type)
+{
+	enum crawler_file file = crawler_file_find(path);
+	*content_type = NULL;
+	if (file == CRAWLER__MAX)
+		return render_page(path, search, out, found);
+	char err[160];
+	*content_type = crawler_file_type(file);
+	*found = crawler_file_render(file, &cfg, site.content, out, err, sizeof err);
+	if (!*found)
+		log_info("%s: %s", path, err);
+	return *found;
+}
+
 /* The kept page for path, or NULL. */
 static const struct cached_page *cached(const char *path)
 {
@@ -238,10 +268,11 @@ static const struct cached_page *cached(const char *path)
 /* Sends body under etag, answering 304 to a request that has it already when policy allows
  * caching. */
 static void send_page(struct request *req, const char *body, size_t len, const char *etag,
-                      enum cache_policy policy)
+                      enum cache_policy policy, const char *content_type)
 {
 	time_t built = content_built_at(site.content);
 	struct response res = {.status = 200,
+	                       .content_type = content_type,
 	                       .cache = policy,
 	                       .etag = etag,
 	                       .last_modified = policy == CACHE_PUBLIC ? built : 0};
@@ -317,14 +348,16 @@ static void handle(struct request *req)
 	if (!searched) {
 		const struct cached_page *hit = cached(req->path);
 		if (hit) {
-			send_page(req, hit->body, hit->len, hit->etag, CACHE_PUBLIC);
+			send_page(req, hit->body, hit->len, hit->etag, CACHE_PUBLIC,
+			          hit->content_type);
 			return;
 		}
 	}
 	struct buf page;
 	buf_init(&page, PAGE_LIMIT);
 	bool found;
-	bool ok = render_page(req->path, searched ? words : NULL, &page, &found);
+	const char *content_type;
+	bool ok = render(req->path, searched ? words : NULL, &page, &found, &content_type);
 	free(words);
 	if (!found) {
 		site_send_error(&site, req, SITE_ERR_NOT_FOUND);
@@ -332,7 +365,7 @@ static void handle(struct request *req)
 		site_send_error(&site, req, SITE_ERR_PAGE_FAILED);
 	} else if (searched) {
 		/* A search says what somebody looked for: never kept in a cache. */
-		send_page(req, page.data, page.len, NULL, CACHE_NEVER);
+		send_page(req, page.data, page.len, NULL, CACHE_NEVER, content_type);
 	} else {
 		char etag[24];
 		make_etag(page.data, page.len, etag);
@@ -341,10 +374,12 @@ static void handle(struct request *req)
 			entry->path = strdup(req->path);
 			entry->len = page.len;
 			memcpy(entry->etag, etag, sizeof etag);
+			entry->content_type = content_type;
 			entry->body = buf_take(&page);
 			if (entry->path && entry->body) {
 				cache_count++;
-				send_page(req, entry->body, entry->len, entry->etag, CACHE_PUBLIC);
+				send_page(req, entry->body, entry->len, entry->etag, CACHE_PUBLIC,
+				          entry->content_type);
 				return;
 			}
 			free(entry->path);
@@ -353,7 +388,7 @@ static void handle(struct request *req)
 			site_send_error(&site, req, SITE_ERR_PAGE_NO_MEMORY);
 			return;
 		}
-		send_page(req, page.data, page.len, etag, CACHE_PUBLIC);
+		send_page(req, page.data, page.len, etag, CACHE_PUBLIC, content_type);
 	}
 	buf_free(&page);
 }

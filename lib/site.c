@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hours.h"
 #include "log.h"
 
 bool site_open(struct site *site, const struct config *cfg, const char *allow)
@@ -66,6 +67,38 @@ void site_close(struct site *site)
 	site->content = NULL;
 }
 
+/* The clinic's address and opening hours, for the footer. */
+static bool add_clinic_details(const struct config *cfg, struct tpl_scope *scope)
+{
+	const char *address[] = {cfg->clinic_street_address, cfg->clinic_locality,
+	                         cfg->clinic_postcode};
+	for (size_t i = 0; i < sizeof address / sizeof address[0]; i++) {
+		struct tpl_scope *line = address[i][0] ? tpl_add_item(scope, "address") : NULL;
+		if (address[i][0] && (!line || !tpl_set(line, "line", address[i]) ||
+		                      !tpl_set_flag(scope, "has_address", true)))
+			return false;
+	}
+	struct hours hours;
+	char err[160];
+	if (!hours_parse(cfg->opening_hours, &hours, err, sizeof err))
+		return true; /* config_load refuses such a value */
+	for (size_t i = 0; i < hours.count; i++) {
+		const struct hours_rule *r = &hours.rules[i];
+		char days[64], times[32];
+		if (r->first_day == r->last_day)
+			snprintf(days, sizeof days, "%s", hours_day_name(r->first_day));
+		else
+			snprintf(days, sizeof days, "%s to %s", hours_day_name(r->first_day),
+			         hours_day_name(r->last_day));
+		snprintf(times, sizeof times, "%s to %s", r->opens, r->closes);
+		struct tpl_scope *item = tpl_add_item(scope, "opening_hours");
+		if (!item || !tpl_set(item, "days", days) || !tpl_set(item, "times", times) ||
+		    !tpl_set_flag(scope, "has_opening_hours", true))
+			return false;
+	}
+	return true;
+}
+
 struct tpl_scope *site_scope(const struct site *site, const char *page_title,
                              const char *description, const char *section)
 {
@@ -80,7 +113,8 @@ struct tpl_scope *site_scope(const struct site *site, const char *page_title,
 	          tpl_set(scope, "clinic_email", cfg->clinic_email) &&
 	          tpl_set(scope, "page_title", page_title) &&
 	          tpl_set(scope, "description", description ? description : "") &&
-	          tpl_set(scope, "retention_days", days);
+	          tpl_set(scope, "retention_days", days) &&
+	          tpl_set(scope, "lang", cfg->site_language) && add_clinic_details(cfg, scope);
 	/* tel: links want the number without spaces or punctuation. */
 	char tel[32];
 	size_t n = 0;

@@ -46,6 +46,8 @@ const PAGES = [
 	{ name: 'faq-no-results', path: '/faq?q=zzzz', status: 200 },
 	{ name: 'team', path: '/team', status: 200 },
 	{ name: 'team-member', path: '/team/athena-lazaridou', status: 200 },
+	{ name: 'privacy', path: '/privacy', status: 200 },
+	{ name: 'accessibility', path: '/accessibility', status: 200 },
 	{ name: 'contact', path: '/contact', status: 200 },
 	{ name: 'start', path: '/start', status: 200 },
 	{ name: 'thanks-without-ref', path: '/thanks', status: 200 },
@@ -295,6 +297,8 @@ async function contactJourney(page, width) {
 	await tabToId(page, 'field-phone');
 	await tabToId(page, 'field-message');
 	await type(page, fields.message);
+	// The consent box links to the privacy notice before the box itself.
+	await tabTo(page, (f) => f.tag === 'a' && f.href === '/privacy', 'the privacy notice in the consent box', 1);
 	await tabToId(page, 'field-consent');
 	await page.keyboard.press('Space');
 	await tabTo(page, (f) => f.tag === 'button', 'the Send button', 1);
@@ -355,6 +359,8 @@ async function startJourney(page, width) {
 	await type(page, fields.reason);
 	await tabToId(page, 'field-availability');
 	await type(page, fields.availability);
+	// The consent box links to the privacy notice before the box itself.
+	await tabTo(page, (f) => f.tag === 'a' && f.href === '/privacy', 'the privacy notice in the consent box', 1);
 	await tabToId(page, 'field-consent');
 	await page.keyboard.press('Space');
 	const chosen = await values(page, ['field-contact_method-phone', 'field-voicemail-no', 'field-interest', 'field-consent']);
