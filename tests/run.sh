@@ -108,6 +108,15 @@ else
 fi
 count "$log"
 
+echo "== lighthouse: every page in Chromium, mobile: Accessibility and SEO 100, Best Practices and Performance >= 95"
+if [ -d tests/lighthouse/node_modules/lighthouse ] ||
+	(cd tests/lighthouse && npm ci --no-audit --no-fund --loglevel=error); then
+	python3 tests/lighthouse/run.py | tee "$log"
+else
+	echo "lighthouse: 0 passed, 1 failed (npm ci in tests/lighthouse failed)" | tee "$log"
+fi
+count "$log"
+
 echo "== soak: mixed load, workers killed, the database's disk full and read-only"
 python3 tests/soak/run.py | tee "$log"
 count "$log"
