@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "hours.h"
 
 #include "fuzz.h"
 
@@ -61,6 +62,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(cfg.rate_limit_posts >= 1 && cfg.rate_limit_posts <= 1000000000);
 		FUZZ_CHECK(cfg.rate_limit_window >= 1 && cfg.rate_limit_window <= 86400);
 		FUZZ_CHECK(cfg.retention_days >= 1 && cfg.retention_days <= 3650);
+		/* Accepted hours are hours the footer and the clinic's data can use. */
+		struct hours hours;
+		char why[160];
+		FUZZ_CHECK(hours_parse(cfg.opening_hours, &hours, why, sizeof why));
+		for (size_t i = 0; i < hours.count; i++)
+			FUZZ_CHECK(hours.rules[i].first_day <= hours.rules[i].last_day &&
+			           hours.rules[i].last_day < 7 &&
+			           strcmp(hours.rules[i].opens, hours.rules[i].closes) < 0);
 		const char *paths[] = {cfg.content_db, cfg.enquiry_db, cfg.public_key,
 		                       cfg.secret_key, cfg.token_key,  cfg.log_file,
 		                       cfg.sendmail};
@@ -68,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_path(paths[i]);
 		const char *texts[] = {cfg.pages_listen, cfg.contact_listen, cfg.site_origin,
 		                       cfg.clinic_name,  cfg.clinic_phone,   cfg.clinic_email,
-		                       cfg.notify_to};
+		                       cfg.notify_to,    cfg.opening_hours,  cfg.site_language};
 		for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
 			FUZZ_CHECK(texts[i] != NULL);
 			/* Values are one trimmed line. */

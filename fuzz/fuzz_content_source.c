@@ -78,6 +78,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(!contains_ci(src.body_html, "href=\"vbscript:"));
 	FUZZ_CHECK(utf8_valid(src.body_html, strlen(src.body_html)));
 	FUZZ_CHECK(utf8_valid(src.body_text, strlen(src.body_text)));
+	/* A page needs its description, a team member a job title; every link
+	 * is kept with a line that is in the file. */
+	if (has_path)
+		FUZZ_CHECK(src.summary && src.summary[0]);
+	if (strcmp(src.kind, "team") == 0)
+		FUZZ_CHECK(src.job_title && src.job_title[0]);
+	int lines = 1;
+	for (size_t i = 0; i < size; i++)
+		lines += text[i] == '\n';
+	for (size_t i = 0; i < src.link_count; i++)
+		FUZZ_CHECK(src.links[i].href && src.links[i].line >= 1 &&
+		           src.links[i].line <= lines);
+	FUZZ_CHECK(src.title_line >= 1 && src.title_line <= lines);
 
 	content_source_free(&src);
 	FUZZ_CHECK(src.title == NULL && src.body_html == NULL && src.body_text == NULL);

@@ -12,9 +12,13 @@ const char *hours_day_name(unsigned day)
 	return day < 7 ? day_names[day] : "";
 }
 
-/* Reads a two-letter day code at *p, advancing past it; false if none. */
+/* Reads a two-letter day code at *p, advancing past it; false if none
+ * ("Monday" is not "Mo" followed by rubbish). */
 static bool read_day(const char **p, unsigned *day)
 {
+	char after = (*p)[0] && (*p)[1] ? (*p)[2] : '\0';
+	if ((after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z'))
+		return false;
 	for (unsigned i = 0; i < 7; i++)
 		if (strncmp(*p, day_codes[i], 2) == 0) {
 			*day = i;

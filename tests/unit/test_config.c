@@ -74,11 +74,17 @@ static void defaults_are_complete(void **state)
 	assert_int_equal(cfg.retention_days, 90);
 	assert_string_equal(cfg.clinic_name, "The Clinic");
 	assert_string_equal(cfg.sendmail, "/usr/sbin/sendmail");
+	assert_string_equal(cfg.site_language, "en-GB");
+	assert_string_equal(cfg.clinic_country, "GB");
 	/* Unset strings are empty, never NULL, so callers need no checks. */
-	const char *empty[] = {cfg.content_db,     cfg.enquiry_db,   cfg.public_key,
-	                       cfg.secret_key,     cfg.token_key,    cfg.pages_listen,
-	                       cfg.contact_listen, cfg.log_file,     cfg.site_origin,
-	                       cfg.clinic_phone,   cfg.clinic_email, cfg.notify_to};
+	const char *empty[] = {
+	    cfg.content_db,       cfg.enquiry_db,       cfg.public_key,
+	    cfg.secret_key,       cfg.token_key,        cfg.pages_listen,
+	    cfg.contact_listen,   cfg.log_file,         cfg.site_origin,
+	    cfg.clinic_phone,     cfg.clinic_email,     cfg.notify_to,
+	    cfg.opening_hours,    cfg.data_controller,  cfg.privacy_contact,
+	    cfg.ico_registration, cfg.security_contact, cfg.clinic_street_address,
+	    cfg.clinic_locality,  cfg.clinic_postcode};
 	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
 		assert_non_null(empty[i]);
 		assert_string_equal(empty[i], "");
@@ -208,6 +214,22 @@ static void numbers_out_of_range_or_malformed_are_refused(void **state)
 	config_free(&cfg);
 }
 
+/* The footer and the home page's structured data read them: a typo must
+ * stop the programs at start, naming the line, not vanish from the page. */
+static void opening_hours_are_checked(void **state)
+{
+	(void)state;
+	struct config cfg;
+	assert_true(load("opening_hours = Mo-Fr 09:00-17:00, Sa 10:00-13:00\n", &cfg));
+	assert_string_equal(cfg.opening_hours, "Mo-Fr 09:00-17:00, Sa 10:00-13:00");
+	config_free(&cfg);
+	assert_true(load("opening_hours =\n", &cfg));
+	config_free(&cfg);
+	assert_refused("clinic_name = X\nopening_hours = Monday 9-5\n", 2, "'opening_hours' must");
+	assert_refused("opening_hours = Fr-Mo 09:00-17:00\n", 1, "in order");
+	assert_refused("opening_hours = Mo 17:00-09:00\n", 1, "opening before closing");
+}
+
 static void relative_paths_are_taken_from_the_config_directory(void **state)
 {
 	(void)state;
@@ -285,6 +307,7 @@ int main(void)
 	    cmocka_unit_test(unknown_keys_are_refused),
 	    cmocka_unit_test(repeated_keys_are_refused),
 	    cmocka_unit_test(numbers_out_of_range_or_malformed_are_refused),
+	    cmocka_unit_test(opening_hours_are_checked),
 	    cmocka_unit_test(relative_paths_are_taken_from_the_config_directory),
 	    cmocka_unit_test(a_config_named_without_a_directory_keeps_paths_relative),
 	    cmocka_unit_test(long_lines_are_refused_not_split),
