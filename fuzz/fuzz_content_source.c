@@ -84,9 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(src.summary && src.summary[0]);
 	if (strcmp(src.kind, "team") == 0)
 		FUZZ_CHECK(src.job_title && src.job_title[0]);
+	/* CommonMark ends a line at \n, \r\n or a lone \r. */
 	int lines = 1;
 	for (size_t i = 0; i < size; i++)
-		lines += text[i] == '\n';
+		lines +=
+		    text[i] == '\n' || (text[i] == '\r' && (i + 1 == size || text[i + 1] != '\n'));
 	for (size_t i = 0; i < src.link_count; i++)
 		FUZZ_CHECK(src.links[i].href && src.links[i].line >= 1 &&
 		           src.links[i].line <= lines);
