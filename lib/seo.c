@@ -45,6 +45,7 @@ static size_t breadcrumbs(const struct site *site, const char *path, struct crum
 	return n;
 }
 
+/* Sets name to origin + path; false if too long or out of memory. */
 static bool set_url(struct tpl_scope *scope, const char *name, const char *origin, const char *path)
 {
 	char url[1024];

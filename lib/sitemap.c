@@ -74,6 +74,7 @@ static void w3c_time(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* One <url> of the sitemap: its absolute address and when it last changed. */
 static void sitemap_url(struct buf *out, const char *origin, const char *path, time_t modified)
 {
 	char when[32];
@@ -88,6 +89,7 @@ static void sitemap_url(struct buf *out, const char *origin, const char *path, t
 
 static const char *const page_kinds[] = {"home", "therapy", "team", "page"};
 
+/* Every public page: the content's (not FAQ entries or videos), then the programs'. */
 static bool sitemap(const struct config *cfg, const struct content *c, struct buf *out)
 {
 	buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -117,6 +119,7 @@ static bool sitemap(const struct config *cfg, const struct content *c, struct bu
 	return !out->failed;
 }
 
+/* robots.txt: everything may be crawled but searches and the thank-you page. */
 static bool robots(const struct config *cfg, struct buf *out)
 {
 	/* Searches say what somebody looked for and cost a query each; the
@@ -133,6 +136,7 @@ static bool robots(const struct config *cfg, struct buf *out)
  * nobody rebuilds for a year stops vouching for its contact address. */
 #define SECURITY_TXT_LIFETIME (364 * 86400)
 
+/* security.txt: whom to tell, until when this holds, in which language. */
 static bool security(const struct config *cfg, const struct content *c, struct buf *out)
 {
 	const char *contact = cfg->security_contact[0] ? cfg->security_contact : cfg->clinic_email;

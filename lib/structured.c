@@ -18,6 +18,7 @@ struct json {
 	bool started[MAX_DEPTH]; /* something written at this depth already */
 };
 
+/* A comma before every value at this depth but the first. */
 static void json_comma(struct json *j)
 {
 	if (j->started[j->depth])
@@ -25,6 +26,7 @@ static void json_comma(struct json *j)
 	j->started[j->depth] = true;
 }
 
+/* Starts a value: its comma, and "key": unless inside an array (key NULL). */
 static void json_key(struct json *j, const char *key)
 {
 	json_comma(j);
@@ -52,6 +54,7 @@ static void json_open(struct json *j, const char *key, char bracket, const char 
 	}
 }
 
+/* Ends the innermost object ('}') or array (']'). */
 static void json_close(struct json *j, char bracket)
 {
 	buf_putc(j->out, bracket);
@@ -81,6 +84,7 @@ static void json_url(struct json *j, const char *key, const struct config *cfg, 
 	buf_putc(j->out, '"');
 }
 
+/* Opens a <script> data block holding one schema.org item of type. */
 static void block_start(struct json *j, struct buf *out, const char *type)
 {
 	memset(j, 0, sizeof *j);
@@ -91,6 +95,7 @@ static void block_start(struct json *j, struct buf *out, const char *type)
 	json_string(j, "@type", type);
 }
 
+/* Closes the item and its block; false if out ran out of room. */
 static bool block_end(struct json *j)
 {
 	json_close(j, '}');

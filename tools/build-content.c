@@ -198,6 +198,7 @@ static bool read_content(const char *site)
 	return true;
 }
 
+/* The content file whose page is at path, or NULL. */
 static const struct source_file *page_at(const char *path)
 {
 	for (size_t i = 0; i < source_count; i++)
@@ -207,6 +208,7 @@ static const struct source_file *page_at(const char *path)
 	return NULL;
 }
 
+/* Whether some FAQ entry has the id (len bytes). */
 static bool is_faq_anchor(const char *id, size_t len)
 {
 	for (size_t i = 0; i < source_count; i++) {
@@ -373,6 +375,7 @@ static void carry_over(const char *old_db, time_t now)
 	sqlite3_close(db);
 }
 
+/* Inserts every parsed page; false (reported) at the first that fails. */
 static bool add_content(sqlite3 *db)
 {
 	for (size_t i = 0; i < source_count; i++)
