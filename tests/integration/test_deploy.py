@@ -107,6 +107,16 @@ def wait_for_port(port, proc, what):
     assert proc.poll() is None, what + " exited at start"
 
 
+def check_crawler_files(p443, what):
+    """The files crawlers ask for reach pages.fcgi through the shipped routes."""
+    for path, kind in (("/robots.txt", "text/plain"), ("/sitemap.xml", "application/xml"),
+                       ("/.well-known/security.txt", "text/plain")):
+        status, headers, body = fetch(p443, "GET", path)
+        assert_equal(status, 200, "%s: %s (%r)" % (what, path, body[:200]))
+        assert_in(kind, headers.get("content-type", ""), "%s: %s" % (what, path))
+        assert headers.get("etag"), "%s: %s has an ETag" % (what, path)
+
+
 def check_site(ctx, p80, p443, access_log, what):
     """The behaviour both complete site files must have."""
     status, headers, _ = fetch(p80, "GET", "/faq?q=x", tls=False)
@@ -120,6 +130,7 @@ def check_site(ctx, p80, p443, access_log, what):
     assert_equal(status, 200, what + ": static file")
     assert_in("text/css", headers.get("content-type", ""), what)
     assert_equal(headers.get("x-content-type-options"), "nosniff", what + ": static headers")
+    check_crawler_files(p443, what)
     fields = ctx.form("contact", message="Sent over TLS through the shipped site file.")
     status, headers, _ = fetch(p443, "POST", "/contact", urllib.parse.urlencode(fields).encode(),
                                {"Content-Type": "application/x-www-form-urlencoded"})
@@ -297,6 +308,7 @@ def test_the_mod_fcgid_alternative_starts_the_programs_itself(ctx):
         assert_in(b"<mark>", body, "search results")
         status, _, body = fetch(p443, "GET", "/team")
         assert_equal(status, 200, "a page through mod_fcgid")
+        check_crawler_files(p443, "mod_fcgid")
         fields = ctx.form("contact", message="Sent through mod_fcgid.")
         status, headers, body = fetch(p443, "POST", "/contact",
                                       urllib.parse.urlencode(fields).encode(),
