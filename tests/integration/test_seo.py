@@ -490,7 +490,7 @@ def test_the_privacy_notice_states_the_configured_figures(ctx):
     config = config_of(ctx)
     notice = words_of(ctx.get("/privacy").text.split("<main", 1)[1])
     assert_equal(config["retention_days"], "47", "this suite's retention period")
-    assert_in("deleted 47 days after it arrives", notice)
+    assert_in("deleted from the server 47 days after it arrives", notice)
     assert_in("The data controller is %s." % config["data_controller"], notice)
     assert_in("registration number %s." % config["ico_registration"], notice)
     assert_in("email %s" % config["privacy_contact"], notice)
