@@ -11,6 +11,8 @@
 //   CLINIC_URL   the site, e.g. http://127.0.0.1:8123
 //   ARTIFACTS    where the reports go (one HTML and one JSON per page)
 //   CHROMIUM     the browser (default /usr/bin/chromium)
+//   LIGHTHOUSE_PATHS  optional, e.g. "/faq /team": only these of the sitemap's
+//                     pages (to look into one page; make test audits them all)
 // It prints one line per page with its four scores and the failed audits,
 // and "lighthouse-node: N passed, M failed".
 import fs from 'node:fs';
@@ -71,7 +73,11 @@ async function main() {
 	let passed = 0;
 	let failed = 0;
 	fs.mkdirSync(ARTIFACTS, { recursive: true });
-	const urls = await sitemapUrls();
+	let urls = await sitemapUrls();
+	if (process.env.LIGHTHOUSE_PATHS) {
+		const only = process.env.LIGHTHOUSE_PATHS.split(/\s+/).filter(Boolean);
+		urls = urls.filter((url) => only.includes(new URL(url).pathname));
+	}
 	const chrome = await chromeLauncher.launch({
 		chromePath: CHROMIUM,
 		chromeFlags: CHROMIUM_FLAGS,
