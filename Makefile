@@ -101,8 +101,9 @@ unit: $(UNIT_BIN)
 boundary: $(PROGRAMS) $(TEST_HOOKS) sanitized
 	@sh tests/boundary.sh
 
+# The four builds (plain, ASan, fuzz, Valgrind) are independent: one job per core.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TEST_HOOKS) sanitized
+	@$(MAKE) --no-print-directory -j$$(nproc) all $(UNIT_BIN) $(TEST_HOOKS) sanitized
 	@sh tests/run.sh
 
 # Measures each figure next to its ceiling on this machine (not part of
