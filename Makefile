@@ -138,6 +138,8 @@ clean:
 
 build/tests/test_content: tools/build-content
 build/tests/test_site: tools/build-content
+# test_wipe looks at every block the library frees before it is freed.
+build/tests/test_wipe build/asan/tests/test_wipe: LDFLAGS += -Wl,--wrap=free
 
 # --- Sanitizers and fuzzing ---------------------------------------------------
 # make test also builds the library, programs and unit tests with
