@@ -6,6 +6,7 @@ real nginx, with a throwaway state folder. `make run` and the tests use it.
 """
 import argparse
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -164,6 +165,62 @@ def closed_ancestor(path):
         parent = os.path.dirname(parent)
 
 
+class TempFileWatch:
+    """Watches folders with inotify for any file written in them: the web
+    servers' temporary folders, where a request body or a response spooled to
+    disk would land. Events queue in the kernel until read, so a file written
+    and unlinked at once is still seen. Files created but never written are
+    not counted (mod_cache keeps its lock folder there), nor APR's probe of
+    whether the folder is writable, a file "apr-tmp.XXXXXX" holding "!"."""
+
+    IN_MODIFY, IN_CLOSE_WRITE, IN_MOVED_TO, IN_CREATE = 0x2, 0x8, 0x80, 0x100
+
+    def __init__(self):
+        import ctypes
+        import ctypes.util
+        self._libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        self._fd = self._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self._fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.folders = {}  # watch descriptor -> folder
+        self.seen = []  # "folder/name" of every file written
+
+    def add(self, folder):
+        os.makedirs(folder, exist_ok=True)
+        mask = self.IN_CREATE | self.IN_MODIFY | self.IN_CLOSE_WRITE | self.IN_MOVED_TO
+        wd = self._libc.inotify_add_watch(self._fd, os.fsencode(folder), mask)
+        if wd < 0:
+            raise OSError("cannot watch %s with inotify" % folder)
+        self.folders[wd] = folder
+
+    def written(self):
+        """Every file written in a watched folder since the start."""
+        import struct
+        while self._fd >= 0:
+            try:
+                data = os.read(self._fd, 65536)
+            except BlockingIOError:
+                break
+            offset = 0
+            while offset + 16 <= len(data):
+                wd, mask, _, length = struct.unpack_from("iIII", data, offset)
+                name = data[offset + 16:offset + 16 + length].rstrip(b"\0").decode(
+                    "utf-8", "replace")
+                offset += 16 + length
+                if not mask & (self.IN_MODIFY | self.IN_MOVED_TO) or re.fullmatch(
+                        r"apr-tmp\.\w{6}", name):
+                    continue
+                path = os.path.join(self.folders.get(wd, "?"), name)
+                if path not in self.seen:
+                    self.seen.append(path)
+        return list(self.seen)
+
+    def close(self):
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -205,6 +262,7 @@ class Stack:
         self.retention_days = retention_days
         self.fast_keys = fast_keys
         self.procs = {}
+        self.temp_watch = None  # the web server's temporary folders, once it runs
         self.config = os.path.join(self.state, "site.conf")
         self.passphrase_file = os.path.join(self.state, "dev-passphrase")
 
@@ -245,6 +303,7 @@ class Stack:
 
     def setup_apache(self):
         os.makedirs(self.path("apache", "cache"), exist_ok=True)
+        os.makedirs(self.path("apache", "tmp"), exist_ok=True)
         for name in ("clinic-server.conf", "clinic-common.conf", "clinic-site.conf"):
             with open(self.path("apache", name), "w") as f:
                 f.write(shipped_apache(name, self.state))
@@ -262,6 +321,7 @@ class Stack:
             os.chmod(self.path("run"), 0o711)
             os.chmod(self.path("apache"), 0o711)
             shutil.chown(self.path("apache", "cache"), "www-data", "www-data")
+            shutil.chown(self.path("apache", "tmp"), "www-data", "www-data")
         with open(self.path("apache", "httpd.conf"), "w") as f:
             f.write(APACHE_CONF.format(state=self.state, port=self.port, user=user,
                                        modules=apache_modules(APACHE_MODULE_NAMES)))
@@ -314,6 +374,24 @@ class Stack:
             raise RuntimeError("%s exited at start: see %s" % (name, self.path("log",
                                                                                "clinic.log")))
 
+    @property
+    def temp_folders(self):
+        """Where the web server would write a request body or a response it
+        could not keep in memory: nginx's temporary paths, Apache's TMPDIR."""
+        if self.web_server == "apache":
+            return [self.path("apache", "tmp")]
+        return [self.path("nginx", "tmp", name)
+                for name in ("body", "fastcgi", "proxy", "uwsgi", "scgi")]
+
+    def watch_temp_folders(self):
+        self.temp_watch = TempFileWatch()
+        for folder in self.temp_folders:
+            self.temp_watch.add(folder)
+
+    def spooled(self):
+        """Files the web server created or wrote in its temporary folders."""
+        return self.temp_watch.written() if self.temp_watch else []
+
     def start_nginx(self):
         conf = self.path("nginx", "nginx.conf")
         check = subprocess.run([NGINX, "-t", "-q", "-p", self.path("nginx"), "-c", conf],
@@ -330,7 +408,10 @@ class Stack:
         check = subprocess.run([APACHE, "-t", "-f", conf], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError("apache2 rejected its config:\n" + check.stderr)
+        # Anything Apache or a module spools goes to TMPDIR, which is watched.
         self.procs["apache"] = subprocess.Popen([APACHE, "-f", conf, "-DFOREGROUND"],
+                                                env=dict(os.environ,
+                                                         TMPDIR=self.path("apache", "tmp")),
                                                 start_new_session=True)
         wait_for(lambda: port_open(self.port) or self.procs["apache"].poll() is not None, 10,
                  "apache2 on port %d" % self.port)
@@ -340,6 +421,7 @@ class Stack:
 
     def start(self):
         try:
+            self.watch_temp_folders()
             self.start_program("pages")
             if os.path.exists(self.path("staff.pub")):
                 self.start_program("contact")
@@ -362,6 +444,9 @@ class Stack:
                 proc.kill()
                 proc.wait()
         self.procs.clear()
+        if self.temp_watch:
+            self.temp_watch.written()  # keep what was seen; free the descriptor
+            self.temp_watch.close()
 
 
 def main():

@@ -109,6 +109,11 @@ class Context:
         return data
 
 
+class Skipped(Exception):
+    """Raised by a test that cannot run here (a tool missing, not root): the
+    runner counts it as skipped, never as passed, and prints why."""
+
+
 def assert_equal(actual, expected, what=""):
     if actual != expected:
         raise AssertionError("%s: expected %r, got %r" % (what or "value", expected, actual))
@@ -151,22 +156,33 @@ def run_suite(module, only=None):
     options = getattr(module, "STACK_OPTIONS", {})
     s = new_stack(**options)
     ctx = Context(s)
-    passed = failed = 0
+    passed = failed = skipped = 0
     started = time.time()
     try:
         for name, fn in tests:
+            spooled_before = len(s.spooled())
             try:
                 fn(ctx)
+                # Checked while it happens: a request body or a response the
+                # web server wrote to a temporary file, even for an instant.
+                spooled = s.spooled()[spooled_before:]
+                if spooled:
+                    raise AssertionError("the web server wrote to a temporary file while this "
+                                         "test ran: %s" % ", ".join(spooled))
                 passed += 1
+            except Skipped as e:
+                skipped += 1
+                print("  skip %s.%s: %s" % (module.__name__, name, e))
             except Exception:  # noqa: BLE001 — every failure is reported, none hidden
                 failed += 1
                 print("  FAIL %s.%s" % (module.__name__, name))
                 print("    " + traceback.format_exc().strip().replace("\n", "\n    "))
     finally:
         destroy_stack(s)
-    print("  %-28s %3d passed, %d failed  (%.1fs)" % (module.__name__, passed, failed,
-                                                    time.time() - started), flush=True)
-    return passed, failed
+    print("  %-28s %3d passed, %d failed%s  (%.1fs)" % (
+        module.__name__, passed, failed, ", %d skipped" % skipped if skipped else "",
+        time.time() - started), flush=True)
+    return passed, failed, skipped, ["%s.%s" % (module.__name__, name) for name, _ in tests]
 
 
 # --- a minimal FastCGI client, to hold a request open inside a worker ------

@@ -20,30 +20,36 @@ def main():
     if wanted:
         names = [n for n in names if wanted in n]
     chosen = os.environ.get("CLINIC_WEB_SERVER")
-    passed = failed = 0
+    passed = failed = skipped = 0
+    distinct = set()
     for server in [chosen] if chosen else ["nginx", "apache"]:
         # Stacks made by the harness or directly by a suite use this server.
         harness.stack_module.WEB_SERVER = server
         os.environ["CLINIC_WEB_SERVER"] = server
         print("  -- behind %s" % server, flush=True)
         started = time.time()
-        pass_passed = pass_failed = 0
+        pass_passed = pass_failed = pass_skipped = 0
         for name in names:
             module = importlib.import_module(name)
             try:
-                p, f = harness.run_suite(module, only)
+                p, f, s, tests = harness.run_suite(module, only)
+                distinct.update(tests)
             except Exception as e:  # a suite whose stack would not start
                 print("  %s: could not start: %s" % (name, e))
-                p, f = 0, 1
+                p, f, s = 0, 1, 0
             pass_passed += p
             pass_failed += f
-        print("  -- behind %s: %d passed, %d failed  (%.0fs)" % (
-            server, pass_passed, pass_failed, time.time() - started), flush=True)
+            pass_skipped += s
+        print("  -- behind %s: %d passed, %d failed, %d skipped  (%.0fs)" % (
+            server, pass_passed, pass_failed, pass_skipped, time.time() - started), flush=True)
         passed += pass_passed
         failed += pass_failed
+        skipped += pass_skipped
     if chosen is None:
         os.environ.pop("CLINIC_WEB_SERVER", None)
-    print("integration: %d passed, %d failed" % (passed, failed))
+    # Distinct test functions, whichever server ran them; then every run.
+    print("integration: %d distinct tests" % len(distinct))
+    print("integration: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 
 
