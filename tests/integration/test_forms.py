@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import html
 import re
+import sqlite3
 import struct
 import time
 import urllib.parse
@@ -303,6 +304,34 @@ def test_each_form_is_stored_sealed_with_only_what_is_needed(ctx):
         assert_equal(thanks.status, 200)
         assert_in(ref, thanks.text, "the thanks page shows the reference")
         assert_equal(thanks.header("Cache-Control"), "no-store", "thanks Cache-Control")
+
+
+def test_a_post_whose_commit_fails_is_never_thanked(ctx):
+    """Thank-you only after the commit returned: while every commit fails (a
+    trigger the test adds aborts each insert), both forms get the 503 page with
+    the phone number, never a redirect, and nothing is stored; once commits
+    work again, so do posts."""
+    conn = sqlite3.connect(ctx.stack.path("enquiries.db"), timeout=10)
+    try:
+        conn.execute("CREATE TRIGGER test_refuses_every_insert BEFORE INSERT ON enquiries "
+                     "BEGIN SELECT RAISE(ABORT, 'this commit fails'); END")
+        conn.commit()
+        try:
+            for kind in ("contact", "start"):
+                before = len(rows(ctx))
+                resp = ctx.post("/" + kind, ctx.form(kind))
+                assert_equal(resp.status, 503, "%s: the commit failed (page %r)" % (
+                    kind, resp.text[:300]))
+                assert_equal(resp.header("Location"), None, kind + ": no redirect")
+                assert_equal(len(rows(ctx)), before, kind + ": nothing stored")
+                assert_in(PHONE, resp.text, kind + ": the 503 page gives the phone number")
+                assert_not_in("/thanks", resp.text, kind + ": no way to the thank-you page")
+        finally:
+            conn.execute("DROP TRIGGER test_refuses_every_insert")
+            conn.commit()
+    finally:
+        conn.close()
+    accepted(ctx, "contact", ctx.form("contact"), "once commits work again")
 
 
 def test_the_thanks_page_ignores_a_hostile_reference(ctx):
