@@ -165,6 +165,8 @@ SAN_CFLAGS := -std=c17 -Wall -Wextra -pedantic -g -O1 \
 ASAN_LIBS := $(ALL_LIBS:build/%=build/asan/%)
 ASAN_PROGRAMS := $(PROGRAMS:%=build/asan/%)
 ASAN_UNIT_BIN := $(UNIT_BIN:build/%=build/asan/%)
+# The test-hook pages.fcgi built with the sanitizers, for the ASan pass.
+ASAN_TEST_HOOKS := $(TEST_HOOKS:build/%=build/asan/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/fuzz_%.c=build/asan/fuzz/replay_%)
@@ -172,7 +174,7 @@ FUZZ_LIBS := $(ALL_LIBS:build/%=build/fuzz/%)
 # The normal build for the Valgrind pass, but without the seccomp sandbox,
 # which Valgrind cannot run (see tests/valgrind/sandbox_off.c).
 VALGRIND_PROGRAMS := $(PROGRAMS:%=build/valgrind/%)
-SANITIZED := $(ASAN_PROGRAMS) $(ASAN_UNIT_BIN) $(FUZZ_REPLAY) $(FUZZ_BIN) $(VALGRIND_PROGRAMS)
+SANITIZED := $(ASAN_PROGRAMS) $(ASAN_TEST_HOOKS) $(ASAN_UNIT_BIN) $(FUZZ_REPLAY) $(FUZZ_BIN) $(VALGRIND_PROGRAMS)
 FUZZ_SECONDS ?= 120
 FUZZ_TARGETS ?=
 
@@ -204,6 +206,15 @@ build/asan/tools/enquiries: build/asan/staff/enquiries.o build/asan/libstaff.a \
 build/asan/tools/build-content: build/asan/tools/build-content.o build/asan/libclinic.a
 $(ASAN_PROGRAMS):
 	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $< \
+		$(patsubst build/%,build/asan/%,$(call libs_for,$@)) $(LDLIBS)
+
+build/asan/test-hooks/%.o: cgi-bin/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_CPPFLAGS) $(call includes,$<) -DCLINIC_TEST_HOOKS $(SAN_CFLAGS) $(SAN_FLAGS) \
+		-c -o $@ $<
+
+build/asan/test-hooks/%.fcgi: build/asan/test-hooks/%.o build/asan/libclinic.a
 	$(SAN_CC) $(SAN_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $< \
 		$(patsubst build/%,build/asan/%,$(call libs_for,$@)) $(LDLIBS)
 

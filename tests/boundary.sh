@@ -1,6 +1,6 @@
 #!/bin/sh
 # No web program can open an enquiry: every build of pages.fcgi and
-# contact.fcgi (plain, test hooks, ASan+UBSan, Valgrind) is checked for the
+# contact.fcgi (plain, test hooks, ASan+UBSan with and without, Valgrind) is checked for the
 # symbols that opening takes. The staff side's own functions are read from
 # build/libstaff.a, so a module added under staff/ is covered without a list
 # kept here; libsodium's opening calls are named, since they live in a shared
@@ -33,7 +33,7 @@ staff_symbols() {
 }
 
 for program in cgi-bin/pages.fcgi cgi-bin/contact.fcgi build/test-hooks/pages.fcgi \
-	build/asan/cgi-bin/pages.fcgi build/asan/cgi-bin/contact.fcgi \
+	build/asan/cgi-bin/pages.fcgi build/asan/cgi-bin/contact.fcgi build/asan/test-hooks/pages.fcgi \
 	build/valgrind/cgi-bin/pages.fcgi build/valgrind/cgi-bin/contact.fcgi; do
 	if [ ! -x "$program" ]; then
 		echo "  $program: not built"

@@ -21,6 +21,10 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # Where the programs are: this checkout, or another build with the same layout
 # (cgi-bin/*.fcgi, tools/*) such as build/asan for the sanitizer runs.
 BIN_DIR = os.path.join(ROOT, os.environ.get("CLINIC_BIN_DIR") or "")
+# Where that build keeps its libraries and its test-hook pages.fcgi: build/
+# for the plain build, the build folder itself for the others.
+BUILD_DIR = BIN_DIR if os.environ.get("CLINIC_BIN_DIR") else os.path.join(ROOT, "build")
+TEST_HOOKS_PAGES = os.path.join(BUILD_DIR, "test-hooks", "pages.fcgi")
 # A command run in front of each FastCGI program, e.g. valgrind and its options.
 WRAPPER = shlex.split(os.environ.get("CLINIC_WRAPPER", ""))
 # The web server in front: "nginx" (the default) or "apache" (Debian's apache2
@@ -252,7 +256,8 @@ class Stack:
         self.web_server = web_server or WEB_SERVER
         if self.web_server not in ("nginx", "apache"):
             raise ValueError("web_server must be nginx or apache, not %r" % self.web_server)
-        # pages.fcgi built with -DCLINIC_TEST_HOOKS (make build/test-hooks/pages.fcgi).
+        # pages.fcgi built with -DCLINIC_TEST_HOOKS (build/test-hooks/pages.fcgi, or
+        # build/asan/test-hooks/pages.fcgi in the ASan pass).
         self.test_hooks = test_hooks
         self.port = port
         self.workers = workers
@@ -362,7 +367,7 @@ class Stack:
     def start_program(self, name):
         binary = os.path.join(BIN_DIR, "cgi-bin", name + ".fcgi")
         if self.test_hooks and name == "pages":
-            binary = os.path.join(ROOT, "build", "test-hooks", "pages.fcgi")
+            binary = TEST_HOOKS_PAGES
         sock = self.path("run", name + ".sock")
         if os.path.exists(sock):
             os.unlink(sock)

@@ -316,10 +316,27 @@ def wait_until(predicate, seconds=10, step=0.02):
     return predicate()
 
 
+SANITIZER_REPORT = re.compile(rb"==\d+==ERROR: |runtime error:|ERROR: LeakSanitizer")
+
+
+def pass_on_sanitizer_reports(*outputs):
+    """Copies a sanitizer report from a program's captured output to our
+    stderr, where the ASan stage counts reports, and says whether there was one."""
+    found = False
+    for out in outputs:
+        data = out if isinstance(out, bytes) else (out or "").encode("utf-8", "replace")
+        if SANITIZER_REPORT.search(data):
+            sys.stderr.write(data.decode("utf-8", "replace"))
+            sys.stderr.flush()
+            found = True
+    return found
+
+
 def staff_tool(stack, *args, check=True):
-    """Runs tools/enquiries against stack's config and passphrase."""
+    """Runs the staff tool of the build under test (tools/enquiries, or
+    build/asan/tools/enquiries in the ASan pass) against stack's config."""
     import subprocess
-    tool = os.path.join(ROOT, "tools", "enquiries")
+    tool = os.path.join(stack_module.BIN_DIR, "tools", "enquiries")
     if not os.path.exists(tool):
         raise AssertionError("the staff tool %s has not been built" % tool)
     env = stack.env()
@@ -327,6 +344,7 @@ def staff_tool(stack, *args, check=True):
     result = subprocess.run([tool, "--config", stack.config, "--passphrase-file",
                              stack.passphrase_file] + list(args), env=env, capture_output=True,
                             timeout=60)
+    pass_on_sanitizer_reports(result.stdout, result.stderr)
     if check and result.returncode != 0:
         raise AssertionError("enquiries %s exited %d: %s" % (
             " ".join(args), result.returncode, result.stderr.decode("utf-8", "replace")[:600]))

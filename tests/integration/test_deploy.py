@@ -18,8 +18,8 @@ import tempfile
 import urllib.parse
 
 from harness import (ROOT, Context, FastCGIRequest, Skipped, assert_equal, assert_in,
-                     assert_not_in, destroy_stack, new_stack, stack_module, wait_until,
-                     worker_pids)
+                     assert_not_in, destroy_stack, new_stack, pass_on_sanitizer_reports,
+                     stack_module, wait_until, worker_pids)
 
 STACK_OPTIONS = {"rate_limit_posts": 1000}
 HOST = "clinic.example"
@@ -294,6 +294,11 @@ def test_the_mod_fcgid_alternative_starts_the_programs_itself(ctx):
           stack.state, folder, p80, p443)
     conf = os.path.join(folder, "httpd.conf")
     extra = "FcgidIPCDir %s/ipc\nFcgidProcessTableFile %s/fcgid-shm" % (folder, folder)
+    # The sanitizer builds' options reach the programs mod_fcgid starts; their
+    # reports land in Apache's error log, read below.
+    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+        if os.environ.get(name):
+            extra += '\nFcgidInitialEnv %s "%s"' % (name, os.environ[name])
     with open(conf, "w") as f:
         f.write(APACHE_MAIN.format(folder=folder, state=stack.state, p80=p80, p443=p443,
                                    user=apache_user(folder), extra=extra,
@@ -337,6 +342,9 @@ def test_the_mod_fcgid_alternative_starts_the_programs_itself(ctx):
         stop(proc)
     assert wait_until(lambda: not programs_started_from(config), 15), (
         "the programs stopped with Apache: %r" % programs_started_from(config))
+    with open(stack.path("log", "tls-apache-error.log"), "rb") as f:
+        assert not pass_on_sanitizer_reports(f.read()), (
+            "a program mod_fcgid started reported a sanitizer error (see above)")
 
 
 # --- wherever the checkout is -------------------------------------------------------
@@ -381,7 +389,7 @@ def test_socket_activation_as_systemd_does_it(ctx):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
-    binary = os.path.join(ROOT, "cgi-bin", "pages.fcgi")
+    binary = os.path.join(stack_module.BIN_DIR, "cgi-bin", "pages.fcgi")
     proc = subprocess.Popen(
         ["sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --config "$1" 3<&%d'
          % listener.fileno(), binary, config],

@@ -5,7 +5,7 @@ SIGSYS, logged, and replaced, while the site keeps answering."""
 import os
 import time
 
-from harness import ROOT, assert_equal, assert_in, wait_until, worker_pids
+from harness import assert_equal, assert_in, stack_module, wait_until, worker_pids
 
 STACK_OPTIONS = {"test_hooks": True}
 UNAVAILABLE = "This page is not available just now"  # htdocs/static/errors/503.html
@@ -91,8 +91,10 @@ def test_the_parent_keeps_serving_after_many_violations(ctx):
 
 
 def test_the_test_paths_exist_only_in_the_test_build(ctx):
-    with open(os.path.join(ROOT, "build", "test-hooks", "pages.fcgi"), "rb") as f:
+    assert_equal(ctx.stack.procs["pages"].args[len(stack_module.WRAPPER)],
+                 stack_module.TEST_HOOKS_PAGES, "the program running")
+    with open(stack_module.TEST_HOOKS_PAGES, "rb") as f:
         assert b"/__test/" in f.read(), "the test build has its hooks"
     for program in ("pages", "contact"):
-        with open(os.path.join(ROOT, "cgi-bin", program + ".fcgi"), "rb") as f:
+        with open(os.path.join(stack_module.BIN_DIR, "cgi-bin", program + ".fcgi"), "rb") as f:
             assert b"/__test/" not in f.read(), "cgi-bin/%s.fcgi has no test paths" % program

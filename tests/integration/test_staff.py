@@ -24,12 +24,14 @@ import threading
 import time
 
 from harness import (REF_PATTERN, ROOT, assert_equal, assert_in, assert_not_in, enquiry_rows,
-                     ref_of, wait_until)
+                     pass_on_sanitizer_reports, ref_of, stack_module, wait_until)
 
 STACK_OPTIONS = {"rate_limit_posts": 1000}
 
-# Another build of the tool (a sanitizer build, say) may be tested instead.
-TOOL = os.environ.get("CLINIC_ENQUIRIES_TOOL") or os.path.join(ROOT, "tools", "enquiries")
+# The tool of the build under test: tools/enquiries, or build/asan's in the
+# ASan pass (CLINIC_BIN_DIR); CLINIC_ENQUIRIES_TOOL names another.
+TOOL = os.environ.get("CLINIC_ENQUIRIES_TOOL") or os.path.join(stack_module.BIN_DIR, "tools",
+                                                               "enquiries")
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CSV_COLUMNS = ["ref", "kind", "received", "day", "status", "name", "email", "phone",
                "contact_method", "voicemail", "interest", "availability", "reason", "message",
@@ -57,6 +59,7 @@ def run_tool(ctx, *args, passphrase=True, config=None, passphrase_file=None, tim
                             capture_output=True, timeout=timeout, start_new_session=True)
     result.out = result.stdout.decode("utf-8", "replace")
     result.err = result.stderr.decode("utf-8", "replace")
+    pass_on_sanitizer_reports(result.stdout, result.stderr)
     return result
 
 
@@ -300,11 +303,15 @@ def seal_helper(ctx):
                             text=True).stdout.split()
     libs = subprocess.run(["pkg-config", "--libs"] + pkgs, capture_output=True,
                           text=True).stdout.split()
-    cmd = (["cc", "-std=c17", "-Wall", "-Wextra", "-Werror", "-pedantic", "-D_GNU_SOURCE",
-            "-D_FORTIFY_SOURCE=2", "-O2", "-fstack-protector-strong", "-I" + os.path.join(
-                ROOT, "lib")] + cflags +
+    library = os.path.join(stack_module.BUILD_DIR, "libclinic.a")
+    if stack_module.BUILD_DIR.rstrip("/").endswith("asan"):  # the sanitizer build's library
+        compiler = ["clang", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
+    else:
+        compiler = ["cc", "-D_FORTIFY_SOURCE=2", "-O2", "-fstack-protector-strong"]
+    cmd = (compiler + ["-std=c17", "-Wall", "-Wextra", "-Werror", "-pedantic", "-D_GNU_SOURCE",
+                       "-I" + os.path.join(ROOT, "lib")] + cflags +
            ["-o", binary, os.path.join(ROOT, "tests", "integration", "seal_helper.c"),
-            os.path.join(ROOT, "build", "libclinic.a")] + libs)
+            library] + libs)
     built = subprocess.run(cmd, capture_output=True, text=True)
     if built.returncode != 0:
         raise AssertionError("seal_helper did not build:\n" + built.stderr[-2000:])
