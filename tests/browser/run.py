@@ -29,7 +29,7 @@ NODE_TIMEOUT = 300
 def main():
     sys.stdout.reconfigure(line_buffering=True)  # in order with node's output
     started = time.time()
-    passed = failed = 0
+    passed = failed = skipped = 0
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     for need, what in ((shutil.which("node"), "node (apt-get install nodejs)"),
                        (os.path.exists(chromium), chromium + " (apt-get install chromium)"),
@@ -62,6 +62,7 @@ def main():
             results = {"passed": 0, "failed": 1, "sent": []}
         passed += results["passed"]
         failed += results["failed"]
+        skipped += results.get("skipped", 0)
         if node_status != 0 and results["failed"] == 0:
             failed += 1
             print("  FAIL node exited with status %s" % node_status)
@@ -73,7 +74,7 @@ def main():
         harness.destroy_stack(stack)
     print("  screenshots and axe report: %s  (%.1fs)" % (os.path.relpath(ARTIFACTS, ROOT),
                                                         time.time() - started))
-    print("browser: %d passed, %d failed" % (passed, failed))
+    print("browser: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 
 
