@@ -990,34 +990,54 @@ def test_purge_removes_exactly_the_old_enquiries_and_their_bytes(ctx):
 
 # --- backup --------------------------------------------------------------------------
 def test_backup_while_the_site_is_being_posted_to(ctx):
-    posted, failures = [], []
-    started = threading.Event()
+    """Posts go on, from two clients back to back, from before the backup starts
+    until after it ended; the test shows a post was in flight while the backup
+    ran (its interval and the backup's overlap: a backup short enough to fall
+    between two posts of both clients is taken again, up to five times)."""
+    posted, failures, intervals = [], [], []
+    backup_done = threading.Event()
+    lock = threading.Lock()
 
-    def post_many():
-        for i in range(20):
-            resp = ctx.post("/contact", ctx.form("contact", name="Busy %d" % i,
+    def post_many(client):
+        i = 0
+        after = 0  # posts started once the backup was over
+        while after < 2 and i < 400:
+            if backup_done.is_set():
+                after += 1
+            sent = time.monotonic()
+            resp = ctx.post("/contact", ctx.form("contact", name="Busy %d %d" % (client, i),
                                                  message="Posted during the backup."))
-            if ref_of(resp):
-                posted.append(ref_of(resp))
-            else:
-                failures.append(resp)
-            if i == 2:
-                started.set()
-        started.set()
+            with lock:
+                intervals.append((sent, time.monotonic()))
+                (posted if ref_of(resp) else failures).append(ref_of(resp) or resp)
+            i += 1
 
     before = {r["ref"] for r in enquiry_rows(live_db(ctx))}
-    poster = threading.Thread(target=post_many)
-    poster.start()
+    posters = [threading.Thread(target=post_many, args=(n,)) for n in range(2)]
+    for t in posters:
+        t.start()
+    overlapped = None
     try:
-        started.wait(30)
-        backup = ctx.stack.path("backup-1.db")
-        result = ok(ctx, "backup", backup, passphrase=False)
-        assert_in("Copied the enquiries to %s." % backup, result.out)
-        assert_in("keyring", result.out)
+        assert wait_until(lambda: len(posted) >= 3 or failures, 30), "posts are flowing"
+        for attempt in range(1, 6):
+            backup = ctx.stack.path("backup-%d.db" % attempt)
+            started = time.monotonic()
+            result = ok(ctx, "backup", backup, passphrase=False)
+            ended = time.monotonic()
+            assert_in("Copied the enquiries to %s." % backup, result.out)
+            assert_in("keyring", result.out)
+            with lock:
+                if any(sent < ended and answered > started for sent, answered in intervals):
+                    overlapped = attempt
+            if overlapped or failures:
+                break
     finally:
-        poster.join(60)
+        backup_done.set()
+        for t in posters:
+            t.join(60)
+    assert overlapped, "no post was in flight while any of five backups ran"
     assert_equal(failures, [], "posts during the backup")
-    assert_equal(len(posted), 20, "posts during the backup")
+    assert len(posted) >= 7, "posts before, during and after the backup: %d" % len(posted)
     assert_equal(stat.S_IMODE(os.stat(backup).st_mode), 0o600, "backup mode")
     for suffix in ("-wal", "-shm"):
         assert not os.path.exists(backup + suffix) or os.path.getsize(backup + suffix) == 0, \
@@ -1026,6 +1046,7 @@ def test_backup_while_the_site_is_being_posted_to(ctx):
     copied = {r["ref"] for r in enquiry_rows(backup)}
     live = {r["ref"] for r in enquiry_rows(live_db(ctx))}
     assert before <= copied <= live, "the backup holds what was there, nothing else"
+    assert live - copied, "posts answered after the backup are not in it"
     assert_in("every one opens", ok(ctx, "--db", backup, "verify").out)
     listed = json.loads(ok(ctx, "--db", backup, "list", "--json").out)
     assert_equal({r["ref"] for r in listed}, copied, "list --db backup")
