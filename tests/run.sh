@@ -74,6 +74,12 @@ echo "== boundary: no web program holds code that opens an enquiry"
 sh tests/boundary.sh | tee "$log"
 count tests boundary
 
+# The faults `make mutants` plants must still be where its list says: a
+# snippet that has moved fails here, not months later (about a second).
+echo "== mutants: every fault of tests/mutants/mutants.py still plants (make mutants runs them)"
+python3 tests/mutants/run.py --check | tee "$log"
+count tests mutant-definitions
+
 echo "== integration tests (real nginx, SQLite, libsodium)"
 python3 tests/integration/run.py "$@" | tee "$log"
 count tests integration "$(sed -n 's/^integration: \([0-9]*\) distinct tests$/\1/p' "$log")"

@@ -4,7 +4,7 @@ in a scratch copy of the tree, builds only what the fault touches, runs the
 suites named for it, and fails unless every suite-set catches its fault. The
 report names each mutant and the tests that killed it.
 
-    python3 tests/mutants/run.py [--list] [--no-baseline] [NAME ...]
+    python3 tests/mutants/run.py [--list] [--check] [--no-baseline] [NAME ...]
 
 Before any mutant, the named suites run once on an unplanted copy and must
 pass: a "kill" by a suite that fails anyway would prove nothing.
@@ -123,7 +123,17 @@ def main():
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--no-baseline", action="store_true",
                         help="do not run the suites on an unplanted copy first")
+    parser.add_argument("--check", action="store_true",
+                        help="only check that every mutant still plants (make test does)")
     args = parser.parse_args()
+    if args.check:
+        problems = check_all_plant()
+        for p in problems:
+            print("  FAIL cannot plant " + p + ": update tests/mutants/mutants.py")
+        print("mutants-plant: %d passed, %d failed" % (
+            len(MUTANTS) - len({p.split(":")[0] for p in problems}),
+            len({p.split(":")[0] for p in problems})))
+        return 1 if problems else 0
     if args.list:
         for m in MUTANTS:
             print("%-26s %s  [%s]%s" % (m.name, m.what, ", ".join(m.suites),
