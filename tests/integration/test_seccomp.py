@@ -19,6 +19,14 @@ def status_fields(pid):
     return fields
 
 
+def filtered(pid):
+    """Whether pid runs under a seccomp filter (or is gone)."""
+    try:
+        return status_fields(pid).get("Seccomp") == "2"
+    except OSError:
+        return True
+
+
 def workers_of(ctx, name):
     parent = ctx.stack.procs[name].pid
     assert wait_until(lambda: len(worker_pids(parent)) == ctx.stack.workers), (
@@ -37,6 +45,8 @@ def test_every_worker_of_both_programs_is_filtered(ctx):
     assert_equal(resp.status, 303, "a post is accepted by a sandboxed contact worker")
     for name in ("pages", "contact"):
         parent, workers = workers_of(ctx, name)
+        # A worker enters its sandbox a moment after it is forked.
+        wait_until(lambda: all(filtered(pid) for pid in workers), 10)
         for pid in workers:
             fields = status_fields(pid)
             assert_equal(fields.get("Seccomp"), "2", "%s worker %d is in filter mode" % (name,
@@ -59,8 +69,10 @@ def forbidden_call_kills_one_worker(ctx, what):
         "%s: the worker was replaced" % what)
     line = "worker %d broke the seccomp sandbox (SIGSYS)" % gone
     assert wait_until(lambda: line in log_text(ctx), 5), "%s: logged %r" % (what, line)
-    for pid in worker_pids(parent):
-        assert_equal(status_fields(pid).get("Seccomp"), "2", "the replacement is filtered")
+    # A replacement enters its sandbox a moment after it is forked: wait for it.
+    assert wait_until(lambda: all(filtered(pid) for pid in worker_pids(parent))), (
+        "%s: the replacement is filtered (Seccomp: %r)" % (what, [
+            status_fields(pid).get("Seccomp") for pid in worker_pids(parent)]))
     for _ in range(2 * ctx.stack.workers):
         assert_equal(ctx.get("/faq?q=sessions").status, 200, "the site still answers")
 
