@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "identity.h"
+#include "roster.h"
 #include "team.h"
 
 #include "fuzz.h"
@@ -150,11 +151,11 @@ static void signed_round_trip(const uint8_t *data, size_t size)
 	t->slots = team_slots_for(t->count);
 	char err[256];
 	if (!team_check(t, err, sizeof err)) {
-		FUZZ_CHECK(!team_sign(t, admin_sk));
+		FUZZ_CHECK(!roster_sign(t, admin_sk));
 		free(t);
 		return;
 	}
-	FUZZ_CHECK(team_sign(t, admin_sk));
+	FUZZ_CHECK(roster_sign(t, admin_sk));
 	struct buf text;
 	buf_init(&text, TEAM_FILE_MAX);
 	FUZZ_CHECK(team_encode(t, &text));

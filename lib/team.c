@@ -522,6 +522,20 @@ static bool encode_body(const struct team *t, struct buf *out)
 	return !out->failed;
 }
 
+bool team_encode_body(const struct team *t, struct buf *out)
+{
+	char why[200];
+	size_t start = out->len;
+	if (!team_check(t, why, sizeof why))
+		return false;
+	if (encode_body(t, out))
+		return true;
+	out->len = start;
+	if (out->data)
+		out->data[start] = '\0';
+	return false;
+}
+
 bool team_encode(const struct team *t, struct buf *out)
 {
 	char why[200];
@@ -541,23 +555,6 @@ bool team_encode(const struct team *t, struct buf *out)
 		return false;
 	}
 	return true;
-}
-
-bool team_sign(struct team *t, const unsigned char admin_sk[crypto_sign_SECRETKEYBYTES])
-{
-	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-	char why[200];
-	if (sodium_init() < 0 || crypto_sign_ed25519_sk_to_pk(pk, admin_sk) != 0 ||
-	    sodium_memcmp(pk, t->admin_pk, sizeof pk) != 0 || !team_check(t, why, sizeof why))
-		return false;
-	struct buf body;
-	buf_init(&body, TEAM_FILE_MAX);
-	bool ok = encode_body(t, &body) &&
-	          crypto_sign_detached(t->signature, NULL, (const unsigned char *)body.data,
-	                               body.len, admin_sk) == 0;
-	buf_free(&body);
-	t->is_signed = ok;
-	return ok;
 }
 
 bool team_admin_key_parse(const char *text, unsigned char pk[crypto_sign_PUBLICKEYBYTES])

@@ -117,9 +117,8 @@ bool team_check(const struct team *t, char *err, size_t errlen);
  * False (nothing appended) if t breaks any rule above. */
 bool team_encode(const struct team *t, struct buf *out);
 
-/* Signs t with the team key's secret half (whose public half must be
- * t->admin_pk): sets signature and is_signed. */
-bool team_sign(struct team *t, const unsigned char admin_sk[crypto_sign_SECRETKEYBYTES]);
+/* Appends the body alone: the bytes the signature is made over. */
+bool team_encode_body(const struct team *t, struct buf *out);
 
 /* The pinned key as site.conf spells it (64 lowercase hex digits) into pk. */
 bool team_admin_key_parse(const char *text, unsigned char pk[crypto_sign_PUBLICKEYBYTES]);

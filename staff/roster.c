@@ -96,6 +96,22 @@ bool roster_remove(struct team *t, const char *name)
 	return false;
 }
 
+bool roster_sign(struct team *t, const unsigned char admin_sk[crypto_sign_SECRETKEYBYTES])
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	if (sodium_init() < 0 || crypto_sign_ed25519_sk_to_pk(pk, admin_sk) != 0 ||
+	    sodium_memcmp(pk, t->admin_pk, sizeof pk) != 0)
+		return false;
+	struct buf body;
+	buf_init(&body, TEAM_FILE_MAX);
+	bool ok = team_encode_body(t, &body) &&
+	          crypto_sign_detached(t->signature, NULL, (const unsigned char *)body.data,
+	                               body.len, admin_sk) == 0;
+	buf_free(&body);
+	t->is_signed = ok;
+	return ok;
+}
+
 bool roster_publish(struct team *t, const char *date,
                     const unsigned char admin_sk[crypto_sign_SECRETKEYBYTES],
                     struct team *signed_copy, char *err, size_t errlen)
@@ -116,7 +132,7 @@ bool roster_publish(struct team *t, const char *date,
 		return false;
 	}
 	memcpy(signed_copy->date, date, TEAM_DATE_LEN + 1);
-	if (!team_sign(signed_copy, admin_sk)) {
+	if (!roster_sign(signed_copy, admin_sk)) {
 		snprintf(err, errlen,
 		         "the key given is not this team's key, or the team is invalid");
 		return false;

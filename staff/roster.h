@@ -40,6 +40,10 @@ enum roster_change roster_put(struct team *t, const struct identity *id, bool le
 /* Takes name out of the team; false if there is no such member. */
 bool roster_remove(struct team *t, const char *name);
 
+/* Signs t with the team key's secret half (whose public half must be
+ * t->admin_pk): sets signature and is_signed. */
+bool roster_sign(struct team *t, const unsigned char admin_sk[crypto_sign_SECRETKEYBYTES]);
+
 /* The file to publish: a copy of t dated date and signed with the team key;
  * then t's version goes up by one. False (t unchanged) when the team has no
  * lead, its version cannot go higher, or the key is not the team's. */

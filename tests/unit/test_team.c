@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "roster.h"
 #include "team.h"
 
 #define LIMIT (64 * 1024)
@@ -60,7 +61,7 @@ static void make_team(struct team *t)
 
 static void encode_signed(struct team *t, struct buf *out)
 {
-	assert_true(team_sign(t, keys.admin_sk));
+	assert_true(roster_sign(t, keys.admin_sk));
 	buf_init(out, LIMIT);
 	assert_true(team_encode(t, out));
 }
@@ -142,7 +143,7 @@ static void test_verify(void **state)
 	struct team forged;
 	make_team(&forged);
 	memcpy(forged.admin_pk, other_pk, 32);
-	assert_true(team_sign(&forged, other_sk));
+	assert_true(roster_sign(&forged, other_sk));
 	struct buf forged_text;
 	buf_init(&forged_text, LIMIT);
 	assert_true(team_encode(&forged, &forged_text));
@@ -405,9 +406,9 @@ static void test_sign_needs_the_team_key(void **state)
 	make_team(&t);
 	unsigned char other_pk[32], other_sk[64];
 	crypto_sign_keypair(other_pk, other_sk);
-	assert_false(team_sign(&t, other_sk));
+	assert_false(roster_sign(&t, other_sk));
 	assert_false(t.is_signed);
-	assert_true(team_sign(&t, keys.admin_sk));
+	assert_true(roster_sign(&t, keys.admin_sk));
 }
 
 int main(void)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "roster.h"
 #include "team_watch.h"
 #include "tempdir.h"
 
@@ -86,7 +87,7 @@ static void publish(uint32_t version, const char *date, enum signing how)
 	memcpy(t.members[0].box_pk, member_box, 32);
 	memcpy(t.members[0].sign_pk, member_sign, 32);
 	if (how != UNSIGNED)
-		assert_true(team_sign(&t, how == OTHER_KEY ? other_sk : admin_sk));
+		assert_true(roster_sign(&t, how == OTHER_KEY ? other_sk : admin_sk));
 	struct buf text;
 	buf_init(&text, TEAM_FILE_MAX);
 	assert_true(team_encode(&t, &text));
