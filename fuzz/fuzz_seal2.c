@@ -1,5 +1,5 @@
 /*
- * Envelope format 2: seal2_parse and seal2_open (staff/seal2_open.c) on
+ * Envelope format 2: seal2_parse and unseal2_message (staff/unseal2.c) on
  * arbitrary bytes, on genuinely sealed messages with arbitrary inner bytes
  * (which reaches the unpadding and the list of recipients, the parts that
  * parse), and the seal/open round trip (lib/seal2.c).
@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "seal.h"
 #include "seal2.h"
-#include "seal2_open.h"
+#include "unseal2.h"
 
 #include "fuzz.h"
 
@@ -41,13 +41,13 @@ static void init(void)
 	ready = true;
 }
 
-static enum seal2_open_status open_as(int who, const void *sealed, size_t len, const char *context,
-                                      struct buf *plain, struct seal2_opened *info)
+static enum unseal2_status open_as(int who, const void *sealed, size_t len, const char *context,
+                                   struct buf *plain, struct unseal2_info *info)
 {
 	buf_init(plain, 1 << 20);
-	enum seal2_open_status status =
-	    seal2_open(pk[who], sk[who], sealed, len, context, strlen(context), 0, plain, info);
-	if (status != SEAL2_OPENED)
+	enum unseal2_status status = unseal2_message(pk[who], sk[who], sealed, len, context,
+	                                             strlen(context), 0, plain, info);
+	if (status != UNSEAL2_OPENED)
 		FUZZ_CHECK(plain->len == 0);
 	return status;
 }
@@ -63,9 +63,9 @@ static void open_arbitrary(const uint8_t *data, size_t size)
 		FUZZ_CHECK(parts.header_len + 24 + parts.cipher_len == size);
 	}
 	struct buf plain;
-	struct seal2_opened info;
+	struct unseal2_info info;
 	/* Nothing is ever sealed to the last key. */
-	FUZZ_CHECK(open_as(KEYS - 1, bytes, size, CONTEXT, &plain, &info) != SEAL2_OPENED);
+	FUZZ_CHECK(open_as(KEYS - 1, bytes, size, CONTEXT, &plain, &info) != UNSEAL2_OPENED);
 	buf_wipe(&plain);
 	free(bytes);
 }
@@ -79,7 +79,7 @@ static long padding_start(const unsigned char *block, size_t n)
 	return i > 0 && block[i - 1] == 0x80 ? (long)(i - 1) : -1;
 }
 
-/* Whether the first slots * 8 bytes of inner are a list seal2_open takes
+/* Whether the first slots * 8 bytes of inner are a list unseal2_message takes
  * for the key in slot mine. */
 static bool good_list(const unsigned char *inner, unsigned slots, unsigned mine)
 {
@@ -139,8 +139,8 @@ static void open_genuine_inner(const uint8_t *data, size_t size)
 	                                                      bucket, ad, ad_len, NULL,
 	                                                      msg + header, key) == 0);
 	struct buf plain;
-	struct seal2_opened info;
-	bool opened = open_as(0, msg, total, CONTEXT, &plain, &info) == SEAL2_OPENED;
+	struct unseal2_info info;
+	bool opened = open_as(0, msg, total, CONTEXT, &plain, &info) == UNSEAL2_OPENED;
 	long start = padding_start(inner, bucket);
 	bool expected = start >= (long)(slots * 8) && seal_bucket((size_t)start) == bucket &&
 	                good_list(inner, slots, mine);
@@ -186,14 +186,13 @@ static void round_trip(const uint8_t *data, size_t size)
 	bool context_is_text = strlen(ctx) == context_len;
 	for (size_t who = 0; context_is_text && who <= count; who++) {
 		struct buf plain;
-		struct seal2_opened info;
-		enum seal2_open_status status =
-		    open_as((int)(who == count ? KEYS - 1 : who), sealed.data, sealed.len, ctx,
-		            &plain, &info);
+		struct unseal2_info info;
+		enum unseal2_status status = open_as((int)(who == count ? KEYS - 1 : who),
+		                                     sealed.data, sealed.len, ctx, &plain, &info);
 		if (who == count) {
-			FUZZ_CHECK(status == SEAL2_NOT_FOR_KEY);
+			FUZZ_CHECK(status == UNSEAL2_NOT_FOR_KEY);
 		} else {
-			FUZZ_CHECK(status == SEAL2_OPENED && info.slot == who &&
+			FUZZ_CHECK(status == UNSEAL2_OPENED && info.slot == who &&
 			           info.recipients == count);
 			FUZZ_CHECK(plain.len == size &&
 			           (size == 0 || memcmp(plain.data, data, size) == 0));
@@ -203,8 +202,9 @@ static void round_trip(const uint8_t *data, size_t size)
 	if (context_is_text) {
 		sealed.data[change * 131u % sealed.len] ^= (char)(1 + change % 255);
 		struct buf plain;
-		struct seal2_opened info;
-		FUZZ_CHECK(open_as(0, sealed.data, sealed.len, ctx, &plain, &info) != SEAL2_OPENED);
+		struct unseal2_info info;
+		FUZZ_CHECK(open_as(0, sealed.data, sealed.len, ctx, &plain, &info) !=
+		           UNSEAL2_OPENED);
 		buf_wipe(&plain);
 	}
 	free(ctx);

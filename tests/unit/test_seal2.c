@@ -10,7 +10,7 @@
 
 #include "seal.h"
 #include "seal2.h"
-#include "seal2_open.h"
+#include "unseal2.h"
 
 #define LIMIT (4 * 1024 * 1024)
 #define PEOPLE 9
@@ -40,12 +40,12 @@ static void seal_to(size_t count, unsigned slots, const char *plain, struct buf 
 	                          strlen(plain), sealed));
 }
 
-static enum seal2_open_status open_as(int who, const struct buf *sealed, const char *ctx,
-                                      unsigned hint, struct buf *plain, struct seal2_opened *info)
+static enum unseal2_status open_as(int who, const struct buf *sealed, const char *ctx,
+                                   unsigned hint, struct buf *plain, struct unseal2_info *info)
 {
 	buf_init(plain, LIMIT);
-	return seal2_open(pk[who], sk[who], sealed->data, sealed->len, ctx, strlen(ctx), hint,
-	                  plain, info);
+	return unseal2_message(pk[who], sk[who], sealed->data, sealed->len, ctx, strlen(ctx), hint,
+	                       plain, info);
 }
 
 static void test_round_trip(void **state)
@@ -59,10 +59,10 @@ static void test_round_trip(void **state)
 	assert_null(memmem(sealed.data, sealed.len, "CLINIC", 6));
 	for (int who = 0; who < 3; who++) {
 		struct buf plain;
-		struct seal2_opened info;
+		struct unseal2_info info;
 		/* Wherever the search starts, the right slot is found. */
 		assert_int_equal(open_as(who, &sealed, context, (unsigned)(7 - who), &plain, &info),
-		                 SEAL2_OPENED);
+		                 UNSEAL2_OPENED);
 		assert_int_equal(plain.len, strlen(message));
 		assert_memory_equal(plain.data, message, plain.len);
 		assert_int_equal(info.slot, who);
@@ -83,8 +83,8 @@ static void test_round_trip(void **state)
 		buf_wipe(&plain);
 	}
 	struct buf plain;
-	struct seal2_opened info;
-	assert_int_equal(open_as(3, &sealed, context, 0, &plain, &info), SEAL2_NOT_FOR_KEY);
+	struct unseal2_info info;
+	assert_int_equal(open_as(3, &sealed, context, 0, &plain, &info), UNSEAL2_NOT_FOR_KEY);
 	assert_int_equal(plain.len, 0);
 	assert_int_equal(info.recipients, 0);
 	buf_free(&plain);
@@ -163,8 +163,8 @@ static void test_context_is_bound(void **state)
 	    "enquiry K7MQ-4QX9 start 2026-11-28 3", "enquiry K7MQ-4QX9 start 2026-11-27 4", ""};
 	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
 		struct buf plain;
-		struct seal2_opened info;
-		assert_int_equal(open_as(1, &sealed, others[i], 0, &plain, &info), SEAL2_ALTERED);
+		struct unseal2_info info;
+		assert_int_equal(open_as(1, &sealed, others[i], 0, &plain, &info), UNSEAL2_ALTERED);
 		assert_int_equal(plain.len, 0);
 		buf_free(&plain);
 	}
@@ -180,11 +180,11 @@ static void test_every_byte_matters(void **state)
 		for (int who = 0; who < 2; who++) {
 			sealed.data[at] ^= 0x20;
 			struct buf plain;
-			struct seal2_opened info;
-			enum seal2_open_status status =
+			struct unseal2_info info;
+			enum unseal2_status status =
 			    open_as(who, &sealed, context, 0, &plain, &info);
 			sealed.data[at] ^= 0x20;
-			if (status == SEAL2_OPENED)
+			if (status == UNSEAL2_OPENED)
 				fail_msg("opened with byte %zu changed", at);
 			assert_int_equal(plain.len, 0);
 			buf_free(&plain);
@@ -265,8 +265,8 @@ static void test_buckets(void **state)
 	struct buf sealed;
 	seal_to(5, 8, big, &sealed);
 	struct buf plain;
-	struct seal2_opened info;
-	assert_int_equal(open_as(4, &sealed, context, 0, &plain, &info), SEAL2_OPENED);
+	struct unseal2_info info;
+	assert_int_equal(open_as(4, &sealed, context, 0, &plain, &info), UNSEAL2_OPENED);
 	assert_int_equal(plain.len, 4999);
 	buf_wipe(&plain);
 	buf_free(&sealed);

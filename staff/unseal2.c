@@ -1,4 +1,4 @@
-#include "seal2_open.h"
+#include "unseal2.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +57,7 @@ static int open_slot(struct secrets *s, const struct seal2_parts *parts,
  * fills info's list. */
 static bool read_recipients(const unsigned char *ids, const struct seal2_parts *parts,
                             const unsigned char pk[crypto_box_PUBLICKEYBYTES], unsigned slot,
-                            struct seal2_opened *info)
+                            struct unseal2_info *info)
 {
 	unsigned char mine[SEAL2_KEY_ID_BYTES];
 	if (crypto_generichash(mine, sizeof mine, pk, crypto_box_PUBLICKEYBYTES, NULL, 0) != 0 ||
@@ -79,33 +79,33 @@ static bool read_recipients(const unsigned char *ids, const struct seal2_parts *
 	return used > 0;
 }
 
-enum seal2_open_status seal2_open(const unsigned char pk[crypto_box_PUBLICKEYBYTES],
-                                  const unsigned char sk[crypto_box_SECRETKEYBYTES],
-                                  const void *sealed, size_t len, const void *context,
-                                  size_t context_len, unsigned hint, struct buf *plain,
-                                  struct seal2_opened *info)
+enum unseal2_status unseal2_message(const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                                    const unsigned char sk[crypto_box_SECRETKEYBYTES],
+                                    const void *sealed, size_t len, const void *context,
+                                    size_t context_len, unsigned hint, struct buf *plain,
+                                    struct unseal2_info *info)
 {
 	memset(info, 0, sizeof *info);
 	struct seal2_parts parts;
 	if (sodium_init() < 0 || !seal2_parse(sealed, len, &parts) ||
 	    context_len > SEAL2_CONTEXT_MAX || (!context && context_len))
-		return SEAL2_MALFORMED;
+		return UNSEAL2_MALFORMED;
 	size_t padded_len = parts.cipher_len - crypto_aead_xchacha20poly1305_ietf_ABYTES;
 	struct secrets *s = locked_scratch(padded_len);
 	unsigned char *ad = malloc(seal2_ad_size(&parts, context_len));
 	if (!s || !ad) {
 		free(ad);
-		return SEAL2_NO_MEMORY;
+		return UNSEAL2_NO_MEMORY;
 	}
 	info->version = parts.version;
 	info->slots = parts.slots;
-	enum seal2_open_status status = SEAL2_NOT_FOR_KEY;
+	enum unseal2_status status = UNSEAL2_NOT_FOR_KEY;
 	int slot = -1;
 	/* A small-order ephemeral key gives no shared secret: no slot is ours. */
 	if (crypto_box_beforenm(s->shared, parts.ephemeral_pk, sk) == 0)
 		slot = open_slot(s, &parts, pk, hint);
 	if (slot >= 0) {
-		status = SEAL2_ALTERED;
+		status = UNSEAL2_ALTERED;
 		size_t ad_len = seal2_ad(&parts, context, context_len, ad);
 		unsigned long long inner_len = 0;
 		size_t unpadded = 0;
@@ -119,10 +119,10 @@ enum seal2_open_status seal2_open(const unsigned char pk[crypto_box_PUBLICKEYBYT
 		    unpadded >= ids_len && seal_bucket(unpadded) == padded_len &&
 		    read_recipients(s->inner, &parts, pk, (unsigned)slot, info))
 			status = buf_append(plain, s->inner + ids_len, unpadded - ids_len)
-			             ? SEAL2_OPENED
-			             : SEAL2_NO_MEMORY;
+			             ? UNSEAL2_OPENED
+			             : UNSEAL2_NO_MEMORY;
 	}
-	if (status != SEAL2_OPENED) {
+	if (status != UNSEAL2_OPENED) {
 		info->slot = 0;
 		info->recipients = 0;
 		memset(info->key_ids, 0, sizeof info->key_ids);

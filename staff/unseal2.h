@@ -1,5 +1,5 @@
 /*
- * seal2_open: opening envelope format 2 (lib/seal2.h) with one X25519 key
+ * unseal2: opening envelope format 2 (lib/seal2.h) with one X25519 key
  * pair: a member's, or the paper recovery key's.
  *
  * The key's shared secret with the message's ephemeral key is worked out
@@ -11,8 +11,8 @@
  * names the opening key at the slot that opened, names nobody twice, and has
  * its used slots first.
  */
-#ifndef CLINIC_SEAL2_OPEN_H
-#define CLINIC_SEAL2_OPEN_H
+#ifndef CLINIC_UNSEAL2_H
+#define CLINIC_UNSEAL2_H
 
 #include <sodium.h>
 #include <stddef.h>
@@ -21,15 +21,15 @@
 #include "buf.h"
 #include "seal2.h"
 
-enum seal2_open_status {
-	SEAL2_OPENED = 0,
-	SEAL2_NOT_FOR_KEY, /* well formed, but no slot is for this key */
-	SEAL2_MALFORMED,   /* not format 2 sealed bytes */
-	SEAL2_ALTERED,     /* a slot opened, but the rest does not match: altered */
-	SEAL2_NO_MEMORY,
+enum unseal2_status {
+	UNSEAL2_OPENED = 0,
+	UNSEAL2_NOT_FOR_KEY, /* well formed, but no slot is for this key */
+	UNSEAL2_MALFORMED,   /* not format 2 sealed bytes */
+	UNSEAL2_ALTERED,     /* a slot opened, but the rest does not match: altered */
+	UNSEAL2_NO_MEMORY,
 };
 
-struct seal2_opened {
+struct unseal2_info {
 	uint32_t version;
 	unsigned slots;
 	unsigned slot;                                              /* the slot that opened */
@@ -37,13 +37,13 @@ struct seal2_opened {
 	unsigned char key_ids[SEAL2_MAX_SLOTS][SEAL2_KEY_ID_BYTES]; /* zeros when unused */
 };
 
-/* Opens sealed with (pk, sk) against context; on SEAL2_OPENED appends the
+/* Opens sealed with (pk, sk) against context; on UNSEAL2_OPENED appends the
  * plaintext to plain (wipe it after use) and fills info. Nothing is appended
  * otherwise. hint is the slot to try first. */
-enum seal2_open_status seal2_open(const unsigned char pk[crypto_box_PUBLICKEYBYTES],
-                                  const unsigned char sk[crypto_box_SECRETKEYBYTES],
-                                  const void *sealed, size_t len, const void *context,
-                                  size_t context_len, unsigned hint, struct buf *plain,
-                                  struct seal2_opened *info);
+enum unseal2_status unseal2_message(const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                                    const unsigned char sk[crypto_box_SECRETKEYBYTES],
+                                    const void *sealed, size_t len, const void *context,
+                                    size_t context_len, unsigned hint, struct buf *plain,
+                                    struct unseal2_info *info);
 
 #endif
