@@ -12,10 +12,19 @@
 #include "buf.h"
 #include "fileio.h"
 #include "seal.h"
+#include "team.h"
 
-#define KEYRING_MAGIC "clinic-staff-keyring-v1"
+/* The first word of each kind's file, indexed by enum keyring_kind. */
+static const char *const magics[] = {
+    [KEYRING_CLINIC] = "clinic-staff-keyring-v1",
+    [KEYRING_MEMBER] = "clinic-staff-keyring-v2",
+    [KEYRING_TEAM] = "clinic-team-key-v1",
+};
+#define KINDS (sizeof magics / sizeof magics[0])
+#define SIGN_PREFIX "sign "
 #define SALT_BYTES crypto_pwhash_argon2id_SALTBYTES
 #define BOX_BYTES (crypto_secretbox_MACBYTES + crypto_box_SECRETKEYBYTES)
+#define SIGN_BOX_BYTES (crypto_secretbox_MACBYTES + crypto_sign_SECRETKEYBYTES)
 #define KEY_ID_HEX 16
 /* Far more than KEYRING_MAX_KEYS lines can need; a bigger file is not ours. */
 #define KEYRING_FILE_MAX (64 * 1024)
@@ -28,6 +37,7 @@
 #define MEMLIMIT_CEILING crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE
 
 _Static_assert(sizeof(((struct keyring_entry *)0)->key_id) == SEAL_KEY_ID_LEN, "key id size");
+_Static_assert(sizeof(((struct keyring *)0)->name) == TEAM_NAME_MAX + 1, "name size");
 _Static_assert(crypto_secretbox_KEYBYTES == 32, "secretbox key size");
 
 struct parsed_entry {
@@ -38,28 +48,48 @@ struct parsed_entry {
 };
 
 struct parsed_file {
+	enum keyring_kind kind;
+	char name[TEAM_NAME_MAX + 1];
 	unsigned char salt[SALT_BYTES];
 	unsigned long long opslimit;
 	size_t memlimit;
 	size_t count;
 	struct parsed_entry entries[KEYRING_MAX_KEYS];
+	unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char sign_nonce[crypto_secretbox_NONCEBYTES];
+	unsigned char sign_box[SIGN_BOX_BYTES];
 };
 
 /* Makes kr empty, without freeing anything. */
 static void empty_keyring(struct keyring *kr)
 {
-	kr->count = 0;
-	kr->entries = NULL;
+	memset(kr, 0, sizeof *kr);
+}
+
+/* Wipes and frees count entries (NULL is fine). */
+static void free_entries(struct keyring_entry *entries, size_t count)
+{
+	if (!entries)
+		return;
+	sodium_memzero(entries, count * sizeof *entries);
+	sodium_free(entries);
+}
+
+/* Wipes and frees a signer (NULL is fine). */
+static void free_signer(struct keyring_signer *signer)
+{
+	if (!signer)
+		return;
+	sodium_memzero(signer, sizeof *signer);
+	sodium_free(signer);
 }
 
 void keyring_free(struct keyring *kr)
 {
 	if (!kr)
 		return;
-	if (kr->entries) {
-		sodium_memzero(kr->entries, kr->count * sizeof *kr->entries);
-		sodium_free(kr->entries);
-	}
+	free_entries(kr->entries, kr->count);
+	free_signer(kr->signer);
 	empty_keyring(kr);
 }
 
@@ -229,41 +259,90 @@ static bool expect_number(struct cursor *c, unsigned long long min, unsigned lon
 	return true;
 }
 
+/* The kind whose magic and a space start c, moving past them; false if none. */
+static bool expect_magic(struct cursor *c, enum keyring_kind *kind)
+{
+	for (size_t k = 0; k < KINDS; k++) {
+		struct cursor try = *c;
+		if (expect_text(&try, magics[k]) && expect_text(&try, " ")) {
+			*c = try;
+			*kind = (enum keyring_kind)k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A member's name up to the end of the line into name. */
+static bool expect_name(struct cursor *c, char name[TEAM_NAME_MAX + 1])
+{
+	const char *start = c->p;
+	while (c->p < c->end && *c->p != '\n' && c->p - start <= TEAM_NAME_MAX)
+		c->p++;
+	size_t n = (size_t)(c->p - start);
+	if (n == 0 || n > TEAM_NAME_MAX)
+		return false;
+	memcpy(name, start, n);
+	name[n] = '\0';
+	return team_name_valid(name);
+}
+
+/* One "<key_id> <pk> <nonce> <box>" line into f's next entry. */
+static bool expect_entry(struct cursor *c, struct parsed_file *f)
+{
+	if (f->count == KEYRING_MAX_KEYS)
+		return false;
+	struct parsed_entry *e = &f->entries[f->count];
+	unsigned char id[KEY_ID_HEX / 2];
+	const char *id_text = c->p;
+	if (!expect_hex(c, id, sizeof id) || !expect_text(c, " ") ||
+	    !expect_hex(c, e->pk, sizeof e->pk) || !expect_text(c, " ") ||
+	    !expect_hex(c, e->nonce, sizeof e->nonce) || !expect_text(c, " ") ||
+	    !expect_hex(c, e->box, sizeof e->box) || !expect_text(c, "\n"))
+		return false;
+	seal_key_id(e->pk, e->key_id);
+	if (strlen(e->key_id) != KEY_ID_HEX || memcmp(e->key_id, id_text, KEY_ID_HEX) != 0)
+		return false;
+	for (size_t i = 0; i < f->count; i++)
+		if (strcmp(f->entries[i].key_id, e->key_id) == 0)
+			return false;
+	f->count++;
+	return true;
+}
+
 /* Reads a keyring file's text into f; false for anything not exactly in its form. */
 static bool parse_keyring(const char *text, size_t len, struct parsed_file *f)
 {
 	struct cursor c = {text, text + len};
 	unsigned long long memlimit = 0;
-	if (!expect_text(&c, KEYRING_MAGIC " ") || !expect_hex(&c, f->salt, SALT_BYTES) ||
+	memset(f->name, 0, sizeof f->name);
+	if (!expect_magic(&c, &f->kind) || !expect_hex(&c, f->salt, SALT_BYTES) ||
 	    !expect_text(&c, " ") ||
 	    !expect_number(&c, OPSLIMIT_FLOOR, OPSLIMIT_CEILING, &f->opslimit) ||
 	    !expect_text(&c, " ") ||
-	    !expect_number(&c, MEMLIMIT_FLOOR, MEMLIMIT_CEILING, &memlimit) ||
-	    !expect_text(&c, "\n"))
+	    !expect_number(&c, MEMLIMIT_FLOOR, MEMLIMIT_CEILING, &memlimit))
+		return false;
+	if (f->kind == KEYRING_MEMBER && (!expect_text(&c, " ") || !expect_name(&c, f->name)))
+		return false;
+	if (!expect_text(&c, "\n"))
 		return false;
 	f->memlimit = (size_t)memlimit;
 
 	f->count = 0;
-	while (c.p < c.end) {
-		if (f->count == KEYRING_MAX_KEYS)
+	while (f->kind != KEYRING_TEAM && c.p < c.end &&
+	       !((size_t)(c.end - c.p) >= sizeof SIGN_PREFIX - 1 &&
+	         memcmp(c.p, SIGN_PREFIX, sizeof SIGN_PREFIX - 1) == 0))
+		if (!expect_entry(&c, f))
 			return false;
-		struct parsed_entry *e = &f->entries[f->count];
-		unsigned char id[KEY_ID_HEX / 2];
-		const char *id_text = c.p;
-		if (!expect_hex(&c, id, sizeof id) || !expect_text(&c, " ") ||
-		    !expect_hex(&c, e->pk, sizeof e->pk) || !expect_text(&c, " ") ||
-		    !expect_hex(&c, e->nonce, sizeof e->nonce) || !expect_text(&c, " ") ||
-		    !expect_hex(&c, e->box, sizeof e->box) || !expect_text(&c, "\n"))
-			return false;
-		seal_key_id(e->pk, e->key_id);
-		if (strlen(e->key_id) != KEY_ID_HEX || memcmp(e->key_id, id_text, KEY_ID_HEX) != 0)
-			return false;
-		for (size_t i = 0; i < f->count; i++)
-			if (strcmp(f->entries[i].key_id, e->key_id) == 0)
-				return false;
-		f->count++;
-	}
-	return f->count > 0;
+	if ((f->kind == KEYRING_TEAM) != (f->count == 0))
+		return false;
+	if (f->kind != KEYRING_CLINIC &&
+	    (!expect_text(&c, SIGN_PREFIX) || !expect_hex(&c, f->sign_pk, sizeof f->sign_pk) ||
+	     !expect_text(&c, " ") || !expect_hex(&c, f->sign_nonce, sizeof f->sign_nonce) ||
+	     !expect_text(&c, " ") || !expect_hex(&c, f->sign_box, sizeof f->sign_box) ||
+	     !expect_text(&c, "\n")))
+		return false;
+	return c.p == c.end;
 }
 
 /* Reads the whole file at path into *text (free it); DAMAGED if it is no
@@ -324,6 +403,28 @@ fail:
 	return status;
 }
 
+/* Opens f's Ed25519 key with key into signer, checking it against its public
+ * key; first says it is the first entry, whose failure means the passphrase. */
+static enum keyring_status open_signer(const struct parsed_file *f, const unsigned char *key,
+                                       struct keyring_signer *signer, bool first, char *err,
+                                       size_t errlen)
+{
+	memcpy(signer->pk, f->sign_pk, sizeof signer->pk);
+	if (crypto_secretbox_open_easy(signer->sk, f->sign_box, sizeof f->sign_box, f->sign_nonce,
+	                               key) != 0) {
+		snprintf(err, errlen, "the signing key of the keyring does not open");
+		return first ? KEYRING_BAD_PASSPHRASE : KEYRING_DAMAGED;
+	}
+	unsigned char derived_pk[crypto_sign_PUBLICKEYBYTES];
+	if (crypto_sign_ed25519_sk_to_pk(derived_pk, signer->sk) != 0 ||
+	    sodium_memcmp(derived_pk, signer->pk, sizeof derived_pk) != 0) {
+		snprintf(err, errlen,
+		         "the signing key of the keyring does not match its public key");
+		return KEYRING_DAMAGED;
+	}
+	return KEYRING_OK;
+}
+
 /* Opens every entry of f with key into entries, checking each secret key
  * against its public key. */
 static enum keyring_status open_entries(const struct parsed_file *f, const unsigned char *key,
@@ -368,6 +469,7 @@ enum keyring_status keyring_load(const char *path, const char *passphrase, struc
 	free(text);
 	unsigned char *key = NULL;
 	struct keyring_entry *entries = NULL;
+	struct keyring_signer *signer = NULL;
 	status = KEYRING_FAILED;
 	if (!f) {
 		snprintf(err, errlen, "out of memory");
@@ -381,24 +483,28 @@ enum keyring_status keyring_load(const char *path, const char *passphrase, struc
 	key = derive_key(passphrase, f->salt, f->opslimit, f->memlimit, err, errlen);
 	if (!key)
 		goto fail;
-	entries = sodium_allocarray(f->count, sizeof *entries);
-	if (!entries) {
+	entries = f->count ? sodium_allocarray(f->count, sizeof *entries) : NULL;
+	signer = f->kind != KEYRING_CLINIC ? sodium_malloc(sizeof *signer) : NULL;
+	if ((f->count && !entries) || (f->kind != KEYRING_CLINIC && !signer)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	status = open_entries(f, key, entries, err, errlen);
+	if (status == KEYRING_OK && signer)
+		status = open_signer(f, key, signer, f->count == 0, err, errlen);
 	if (status != KEYRING_OK)
 		goto fail;
+	out->kind = f->kind;
+	memcpy(out->name, f->name, sizeof out->name);
 	out->count = f->count;
 	out->entries = entries;
+	out->signer = signer;
 	sodium_free(key);
 	free(f);
 	return KEYRING_OK;
 fail:
-	if (entries) {
-		sodium_memzero(entries, f->count * sizeof *entries);
-		sodium_free(entries);
-	}
+	free_entries(entries, f ? f->count : 0);
+	free_signer(signer);
 	sodium_free(key);
 	free(f);
 	return status;
@@ -409,7 +515,7 @@ fail:
 /* Appends n bytes as lowercase hex. */
 static void append_hex(struct buf *b, const unsigned char *bin, size_t n)
 {
-	char hex[2 * BOX_BYTES + 1];
+	char hex[2 * SIGN_BOX_BYTES + 1];
 	if (2 * n + 1 > sizeof hex) {
 		b->failed = true;
 		return;
@@ -431,9 +537,12 @@ static bool format_keyring(const char *passphrase, const struct keyring *kr, str
 	if (!key)
 		return false;
 
-	buf_puts(out, KEYRING_MAGIC " ");
+	buf_printf(out, "%s ", magics[kr->kind]);
 	append_hex(out, salt, sizeof salt);
-	buf_printf(out, " %llu %zu\n", opslimit, memlimit);
+	buf_printf(out, " %llu %zu", opslimit, memlimit);
+	if (kr->kind == KEYRING_MEMBER)
+		buf_printf(out, " %s", kr->name);
+	buf_putc(out, '\n');
 	for (size_t i = 0; i < kr->count; i++) {
 		const struct keyring_entry *e = &kr->entries[i];
 		unsigned char nonce[crypto_secretbox_NONCEBYTES];
@@ -453,6 +562,21 @@ static bool format_keyring(const char *passphrase, const struct keyring *kr, str
 		append_hex(out, box, sizeof box);
 		buf_putc(out, '\n');
 	}
+	if (kr->signer && !out->failed) {
+		unsigned char nonce[crypto_secretbox_NONCEBYTES];
+		unsigned char box[SIGN_BOX_BYTES];
+		randombytes_buf(nonce, sizeof nonce);
+		if (crypto_secretbox_easy(box, kr->signer->sk, sizeof kr->signer->sk, nonce, key) !=
+		    0)
+			out->failed = true;
+		buf_puts(out, SIGN_PREFIX);
+		append_hex(out, kr->signer->pk, sizeof kr->signer->pk);
+		buf_putc(out, ' ');
+		append_hex(out, nonce, sizeof nonce);
+		buf_putc(out, ' ');
+		append_hex(out, box, sizeof box);
+		buf_putc(out, '\n');
+	}
 	sodium_free(key);
 	if (out->failed)
 		snprintf(err, errlen, "out of memory while writing out the keys");
@@ -466,9 +590,11 @@ static enum keyring_status write_keyring(const char *path, const char *passphras
                                          char *err, size_t errlen)
 {
 	*placed = false;
-	if (!ready(path && passphrase && kr && kr->count > 0 && kr->count <= KEYRING_MAX_KEYS &&
-	               kr->entries,
-	           err, errlen))
+	bool shaped = kr && kr->count <= KEYRING_MAX_KEYS && (kr->count == 0 || kr->entries) &&
+	              (kr->kind == KEYRING_TEAM) == (kr->count == 0) &&
+	              (kr->kind == KEYRING_CLINIC) == (kr->signer == NULL) &&
+	              (kr->kind != KEYRING_MEMBER || team_name_valid(kr->name));
+	if (!ready(path && passphrase && shaped, err, errlen))
 		return KEYRING_FAILED;
 	struct buf text;
 	buf_init(&text, KEYRING_FILE_MAX);
@@ -511,11 +637,27 @@ static enum keyring_status add_key_pair(const struct keyring *kr, struct keyring
 	return KEYRING_OK;
 }
 
-enum keyring_status keyring_create(const char *path, const char *passphrase, struct keyring *out,
-                                   char *err, size_t errlen)
+/* A fresh Ed25519 key pair in locked memory, or NULL with err. */
+static struct keyring_signer *new_signer(char *err, size_t errlen)
+{
+	struct keyring_signer *signer = sodium_malloc(sizeof *signer);
+	if (!signer || crypto_sign_keypair(signer->pk, signer->sk) != 0) {
+		free_signer(signer);
+		snprintf(err, errlen, "no signing key pair could be made");
+		return NULL;
+	}
+	return signer;
+}
+
+/* Writes a new keyring of kind (with one X25519 key pair unless the team
+ * key, and a signing key unless a clinic keyring) at path, never over a
+ * file, into out. */
+static enum keyring_status create(const char *path, const char *passphrase, enum keyring_kind kind,
+                                  const char *name, struct keyring *out, char *err, size_t errlen)
 {
 	empty_keyring(out);
-	if (!ready(path && passphrase, err, errlen))
+	if (!ready(path && passphrase && (kind != KEYRING_MEMBER || team_name_valid(name)), err,
+	           errlen))
 		return KEYRING_FAILED;
 	/* Checked here too so that we do not spend a second deriving a key for
 	 * nothing; the final no-replace move is what makes the refusal safe. */
@@ -529,15 +671,23 @@ enum keyring_status keyring_create(const char *path, const char *passphrase, str
 		return KEYRING_FAILED;
 	}
 
-	struct keyring fresh = {0, NULL};
-	struct keyring_entry *entries = NULL;
-	enum keyring_status status = add_key_pair(&fresh, &entries, err, errlen);
-	if (status != KEYRING_OK)
-		return status;
-	fresh.count = 1;
-	fresh.entries = entries;
+	struct keyring fresh;
+	empty_keyring(&fresh);
+	fresh.kind = kind;
+	if (kind == KEYRING_MEMBER)
+		snprintf(fresh.name, sizeof fresh.name, "%s", name);
+	enum keyring_status status = KEYRING_OK;
+	if (kind != KEYRING_TEAM) {
+		status = add_key_pair(&fresh, &fresh.entries, err, errlen);
+		fresh.count = fresh.entries ? 1 : 0;
+	}
+	if (status == KEYRING_OK && kind != KEYRING_CLINIC) {
+		fresh.signer = new_signer(err, errlen);
+		status = fresh.signer ? KEYRING_OK : KEYRING_FAILED;
+	}
 	bool placed = false;
-	status = write_keyring(path, passphrase, &fresh, false, &placed, err, errlen);
+	if (status == KEYRING_OK)
+		status = write_keyring(path, passphrase, &fresh, false, &placed, err, errlen);
 	if (placed)
 		*out = fresh;
 	else
@@ -545,24 +695,69 @@ enum keyring_status keyring_create(const char *path, const char *passphrase, str
 	return status;
 }
 
+enum keyring_status keyring_create(const char *path, const char *passphrase, struct keyring *out,
+                                   char *err, size_t errlen)
+{
+	return create(path, passphrase, KEYRING_CLINIC, NULL, out, err, errlen);
+}
+
+enum keyring_status keyring_create_member(const char *path, const char *passphrase,
+                                          const char *name, struct keyring *out, char *err,
+                                          size_t errlen)
+{
+	return create(path, passphrase, KEYRING_MEMBER, name, out, err, errlen);
+}
+
+enum keyring_status keyring_create_team(const char *path, const char *passphrase,
+                                        struct keyring *out, char *err, size_t errlen)
+{
+	return create(path, passphrase, KEYRING_TEAM, NULL, out, err, errlen);
+}
+
+enum keyring_status keyring_make_member(const char *path, const char *passphrase, const char *name,
+                                        struct keyring *kr, char *err, size_t errlen)
+{
+	if (!ready(kr && kr->kind == KEYRING_CLINIC && team_name_valid(name), err, errlen))
+		return KEYRING_FAILED;
+	struct keyring member = *kr;
+	member.kind = KEYRING_MEMBER;
+	snprintf(member.name, sizeof member.name, "%s", name);
+	member.signer = new_signer(err, errlen);
+	if (!member.signer)
+		return KEYRING_FAILED;
+	bool placed = false;
+	enum keyring_status status =
+	    write_keyring(path, passphrase, &member, true, &placed, err, errlen);
+	if (placed) {
+		/* The same entries, now with a name and a signing key. */
+		*kr = member;
+	} else {
+		free_signer(member.signer);
+	}
+	return status;
+}
+
 enum keyring_status keyring_rotate(const char *path, const char *passphrase, struct keyring *kr,
                                    char *err, size_t errlen)
 {
-	if (!ready(kr && (kr->count == 0 || kr->entries), err, errlen))
+	if (!ready(kr && kr->kind != KEYRING_TEAM && (kr->count == 0 || kr->entries), err, errlen))
 		return KEYRING_FAILED;
 	struct keyring_entry *entries = NULL;
 	enum keyring_status status = add_key_pair(kr, &entries, err, errlen);
 	if (status != KEYRING_OK)
 		return status;
-	struct keyring grown = {kr->count + 1, entries};
+	struct keyring grown = *kr;
+	grown.count = kr->count + 1;
+	grown.entries = entries;
 	bool placed = false;
 	status = write_keyring(path, passphrase, &grown, true, &placed, err, errlen);
 	if (placed) {
-		keyring_free(kr);
-		*kr = grown;
+		free_entries(kr->entries, kr->count);
+		kr->entries = entries;
+		kr->count = grown.count;
 	} else {
 		/* The file is unchanged, so kr stays as it was. */
-		keyring_free(&grown);
+		free_entries(entries, grown.count);
 	}
 	return status;
 }

@@ -489,7 +489,7 @@ static void test_save_new_passphrase(void **state)
 	keyring_free(&loaded);
 
 	/* Saving refuses an empty keyring: it could never be opened again. */
-	struct keyring empty = {0, NULL};
+	struct keyring empty = {.count = 0, .entries = NULL};
 	assert_int_equal(keyring_save(path, PASSPHRASE, &empty, err, sizeof err), KEYRING_FAILED);
 	assert_int_equal(keyring_load(path, "a new passphrase", &loaded, err, sizeof err),
 	                 KEYRING_OK);
@@ -534,10 +534,179 @@ static void test_reports(void **state)
 	/* A keyring can hold only so many keys: the reason says so. */
 	struct keyring kr;
 	assert_int_equal(keyring_create(path, PASSPHRASE, &kr, err, sizeof err), KEYRING_OK);
-	struct keyring full = {KEYRING_MAX_KEYS, kr.entries};
+	struct keyring full = {.count = KEYRING_MAX_KEYS, .entries = kr.entries};
 	assert_int_equal(keyring_rotate(path, PASSPHRASE, &full, err, sizeof err), KEYRING_FAILED);
 	assert_non_null(strstr(err, "the most it can"));
 	assert_ptr_equal(full.entries, kr.entries);
+	keyring_free(&kr);
+}
+
+/* The signing key really belongs to its public key. */
+static void assert_signer_consistent(const struct keyring_signer *signer)
+{
+	assert_non_null(signer);
+	unsigned char derived[crypto_sign_PUBLICKEYBYTES];
+	assert_int_equal(crypto_sign_ed25519_sk_to_pk(derived, signer->sk), 0);
+	assert_memory_equal(derived, signer->pk, sizeof derived);
+}
+
+static void test_member_keyring(void **state)
+{
+	(void)state;
+	struct keyring created, loaded;
+	assert_int_equal(
+	    keyring_create_member(path, PASSPHRASE, "dr-smith", &created, err, sizeof err),
+	    KEYRING_OK);
+	assert_int_equal(created.kind, KEYRING_MEMBER);
+	assert_string_equal(created.name, "dr-smith");
+	assert_int_equal(created.count, 1);
+	assert_signer_consistent(created.signer);
+	assert_mode_0600();
+	size_t len;
+	char *text = read_text(path, &len);
+	assert_memory_equal(text, "clinic-staff-keyring-v2 ", 24);
+	assert_non_null(strstr(text, " dr-smith\n"));
+	assert_non_null(strstr(text, "\nsign "));
+	free(text);
+
+	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded, err, sizeof err), KEYRING_OK);
+	assert_int_equal(loaded.kind, KEYRING_MEMBER);
+	assert_string_equal(loaded.name, "dr-smith");
+	assert_same_entries(&created, &loaded);
+	assert_memory_equal(loaded.signer->sk, created.signer->sk, crypto_sign_SECRETKEYBYTES);
+
+	/* A new X25519 key keeps the name and the signing key. */
+	assert_int_equal(keyring_rotate(path, PASSPHRASE, &loaded, err, sizeof err), KEYRING_OK);
+	keyring_free(&loaded);
+	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded, err, sizeof err), KEYRING_OK);
+	assert_int_equal(loaded.count, 2);
+	assert_string_equal(loaded.name, "dr-smith");
+	assert_memory_equal(loaded.signer->pk, created.signer->pk, crypto_sign_PUBLICKEYBYTES);
+	assert_int_equal(keyring_load(path, "not the passphrase", &loaded, err, sizeof err),
+	                 KEYRING_BAD_PASSPHRASE);
+	assert_int_equal(keyring_create_member(path, PASSPHRASE, "other", &loaded, err, sizeof err),
+	                 KEYRING_EXISTS);
+	assert_null(loaded.signer);
+	keyring_free(&created);
+	char other[600];
+	snprintf(other, sizeof other, "%s/bad-name.keyring", dir);
+	assert_int_equal(
+	    keyring_create_member(other, PASSPHRASE, "Not A Name", &loaded, err, sizeof err),
+	    KEYRING_FAILED);
+}
+
+static void test_clinic_keyring_becomes_a_members(void **state)
+{
+	(void)state;
+	struct keyring clinic, loaded;
+	assert_int_equal(keyring_create(path, PASSPHRASE, &clinic, err, sizeof err), KEYRING_OK);
+	assert_int_equal(keyring_rotate(path, PASSPHRASE, &clinic, err, sizeof err), KEYRING_OK);
+	assert_int_equal(clinic.kind, KEYRING_CLINIC);
+	assert_null(clinic.signer);
+	struct keyring before;
+	assert_int_equal(keyring_load(path, PASSPHRASE, &before, err, sizeof err), KEYRING_OK);
+	assert_int_equal(keyring_make_member(path, PASSPHRASE, "anna", &clinic, err, sizeof err),
+	                 KEYRING_OK);
+	assert_int_equal(clinic.kind, KEYRING_MEMBER);
+	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded, err, sizeof err), KEYRING_OK);
+	assert_int_equal(loaded.kind, KEYRING_MEMBER);
+	assert_string_equal(loaded.name, "anna");
+	/* Every old key stays, so what was sealed to them still opens. */
+	assert_same_entries(&before, &loaded);
+	assert_signer_consistent(loaded.signer);
+	/* Only a clinic keyring becomes a member's. */
+	assert_int_equal(keyring_make_member(path, PASSPHRASE, "ben", &loaded, err, sizeof err),
+	                 KEYRING_FAILED);
+	keyring_free(&loaded);
+	keyring_free(&before);
+	keyring_free(&clinic);
+}
+
+static void test_team_key(void **state)
+{
+	(void)state;
+	struct keyring team, loaded;
+	assert_int_equal(keyring_create_team(path, PASSPHRASE, &team, err, sizeof err), KEYRING_OK);
+	assert_int_equal(team.kind, KEYRING_TEAM);
+	assert_int_equal(team.count, 0);
+	assert_null(team.entries);
+	assert_signer_consistent(team.signer);
+	size_t len;
+	char *text = read_text(path, &len);
+	assert_memory_equal(text, "clinic-team-key-v1 ", 19);
+	free(text);
+	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded, err, sizeof err), KEYRING_OK);
+	assert_int_equal(loaded.kind, KEYRING_TEAM);
+	assert_memory_equal(loaded.signer->sk, team.signer->sk, crypto_sign_SECRETKEYBYTES);
+	/* Its one key is the first entry: a wrong passphrase is told as one. */
+	assert_int_equal(keyring_load(path, "not the passphrase", &loaded, err, sizeof err),
+	                 KEYRING_BAD_PASSPHRASE);
+	assert_int_equal(keyring_rotate(path, PASSPHRASE, &team, err, sizeof err), KEYRING_FAILED);
+	/* A new passphrase keeps the key. */
+	assert_int_equal(keyring_save(path, "a new passphrase", &team, err, sizeof err),
+	                 KEYRING_OK);
+	assert_int_equal(keyring_load(path, "a new passphrase", &loaded, err, sizeof err),
+	                 KEYRING_OK);
+	assert_memory_equal(loaded.signer->pk, team.signer->pk, crypto_sign_PUBLICKEYBYTES);
+	keyring_free(&loaded);
+	keyring_free(&team);
+}
+
+/* Replaces the first occurrence of from in the file at path with to. */
+static void edit_file(const char *from, const char *to)
+{
+	size_t len;
+	char *text = read_text(path, &len);
+	char *at = strstr(text, from);
+	assert_non_null(at);
+	char *edited = calloc(1, len + strlen(to) + 1);
+	size_t before = (size_t)(at - text);
+	memcpy(edited, text, before);
+	memcpy(edited + before, to, strlen(to));
+	memcpy(edited + before + strlen(to), at + strlen(from), len - before - strlen(from));
+	write_text(path, edited, len - strlen(from) + strlen(to));
+	free(edited);
+	free(text);
+}
+
+static void test_kinds_are_strict(void **state)
+{
+	(void)state;
+	struct keyring kr, loaded;
+	assert_int_equal(keyring_create_member(path, PASSPHRASE, "anna", &kr, err, sizeof err),
+	                 KEYRING_OK);
+	size_t len;
+	char *original = read_text(path, &len);
+	const char *edits[][2] = {
+	    {" anna\n", "\n"},      /* a member's keyring without a name */
+	    {" anna\n", " Anna\n"}, /* a name not spelled as team.h says */
+	    {"clinic-staff-keyring-v2", "clinic-staff-keyring-v1"}, /* v1 with a name */
+	    {"clinic-staff-keyring-v2", "clinic-team-key-v1"},      /* a team key with box keys */
+	    {"\nsign ", "\nsigns "},
+	};
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		write_text(path, original, len);
+		edit_file(edits[i][0], edits[i][1]);
+		if (keyring_load(path, PASSPHRASE, &loaded, err, sizeof err) != KEYRING_DAMAGED)
+			fail_msg("took the edit \"%s\" -> \"%s\"", edits[i][0], edits[i][1]);
+	}
+	/* Without its sign line, or with two. */
+	write_text(path, original, (size_t)(strstr(original, "sign ") - original));
+	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded, err, sizeof err), KEYRING_DAMAGED);
+	char *twice = calloc(1, 2 * len);
+	memcpy(twice, original, len);
+	const char *sign_line = strstr(original, "sign ");
+	memcpy(twice + len, sign_line, len - (size_t)(sign_line - original));
+	write_text(path, twice, len + len - (size_t)(sign_line - original));
+	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded, err, sizeof err), KEYRING_DAMAGED);
+	/* A signing key altered: the file is damaged, not the passphrase wrong. */
+	write_text(path, original, len);
+	char *box = strrchr(original, ' ') + 10;
+	*box = *box == 'a' ? 'b' : 'a';
+	write_text(path, original, len);
+	assert_int_equal(keyring_load(path, PASSPHRASE, &loaded, err, sizeof err), KEYRING_DAMAGED);
+	free(twice);
+	free(original);
 	keyring_free(&kr);
 }
 
@@ -555,6 +724,10 @@ int main(void)
 	    cmocka_unit_test_teardown(test_rotate_failure_keeps_keyring, clean),
 	    cmocka_unit_test_teardown(test_save_new_passphrase, clean),
 	    cmocka_unit_test_teardown(test_reports, clean),
+	    cmocka_unit_test_teardown(test_member_keyring, clean),
+	    cmocka_unit_test_teardown(test_clinic_keyring_becomes_a_members, clean),
+	    cmocka_unit_test_teardown(test_team_key, clean),
+	    cmocka_unit_test_teardown(test_kinds_are_strict, clean),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
