@@ -882,6 +882,65 @@ fail:
 	return STORE_FAILED;
 }
 
+#define TEAM_VERSION_KEY "team_version"
+#define TEAM_DIGEST_HEX 64
+
+/* Reads "<version> <digest>" as kept under TEAM_VERSION_KEY; false if it is
+ * not exactly that (a damaged record counts as none). */
+static bool parse_team_version(const char *value, uint32_t *version, char digest[65])
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(value, &end, 10);
+	if (errno || end == value || value[0] == '0' || v == 0 || v > UINT32_MAX || *end != ' ' ||
+	    strlen(end + 1) != TEAM_DIGEST_HEX)
+		return false;
+	*version = (uint32_t)v;
+	memcpy(digest, end + 1, TEAM_DIGEST_HEX + 1);
+	return true;
+}
+
+enum store_status store_team_version(struct store *s, uint32_t version, const char *digest_hex,
+                                     enum store_team_verdict *verdict, uint32_t *kept)
+{
+	*verdict = STORE_TEAM_KEPT;
+	*kept = 0;
+	if (version == 0 || !digest_hex || strlen(digest_hex) != TEAM_DIGEST_HEX)
+		return fail(s, "a team version is a number from 1 with a 64-digit digest");
+	if (begin_write(s) != STORE_OK)
+		return STORE_FAILED;
+	char value[96];
+	char digest[TEAM_DIGEST_HEX + 1] = "";
+	enum store_status status = store_meta_get(s, TEAM_VERSION_KEY, value, sizeof value);
+	if (status == STORE_FAILED)
+		goto fail;
+	if (status == STORE_OK && !parse_team_version(value, kept, digest))
+		*kept = 0;
+	if (*kept > version) {
+		*verdict = STORE_TEAM_OLDER;
+	} else if (*kept == version) {
+		*verdict = strcmp(digest, digest_hex) == 0 ? STORE_TEAM_KEPT : STORE_TEAM_OTHER;
+	} else {
+		snprintf(value, sizeof value, "%lu %s", (unsigned long)version, digest_hex);
+		sqlite3_stmt *st = statement(s, ST_META_SET);
+		if (!st)
+			goto fail;
+		bool saved = bind_text(st, 1, TEAM_VERSION_KEY) && bind_text(st, 2, value) &&
+		             sqlite3_step(st) == SQLITE_DONE;
+		if (!saved)
+			fail_sqlite(s, "could not keep the team file's version");
+		finish(st);
+		if (!saved)
+			goto fail;
+		return commit_write(s, "could not keep the team file's version", false);
+	}
+	rollback_write(s);
+	return STORE_OK;
+fail:
+	rollback_write(s);
+	return STORE_FAILED;
+}
+
 /* Copies the live database into the open database dest, as one file without a WAL. */
 static enum store_status copy_into(struct store *s, sqlite3 *dest, const char *dest_path)
 {

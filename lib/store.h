@@ -116,6 +116,21 @@ enum store_status store_purge(struct store *s, const char *before_day, bool dry_
 enum store_status store_meta_get(struct store *s, const char *key, char *value, size_t len);
 enum store_status store_meta_set(struct store *s, const char *key, const char *value);
 
+/* What store_team_version found. */
+enum store_team_verdict {
+	STORE_TEAM_KEPT = 0, /* the highest version yet (now kept), or the very file kept */
+	STORE_TEAM_OLDER,    /* a higher version is kept */
+	STORE_TEAM_OTHER,    /* another file is kept under this same version */
+};
+
+/* The team file contact.fcgi may seal under never goes back: in one write
+ * transaction, compares version and its file's digest (64 hex digits) with
+ * the highest kept (meta "team_version", "<version> <digest>"), and keeps
+ * them when the version is higher. *kept is the version kept before (0 if
+ * none). */
+enum store_status store_team_version(struct store *s, uint32_t version, const char *digest_hex,
+                                     enum store_team_verdict *verdict, uint32_t *kept);
+
 /* A consistent copy of the live database (SQLite online backup API). */
 enum store_status store_backup(struct store *s, const char *dest_path);
 

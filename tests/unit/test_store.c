@@ -596,6 +596,46 @@ static void test_meta(void **state)
 	store_close(s);
 }
 
+static void test_team_version(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_rw(f->db);
+	char a[65], b[65];
+	memset(a, 'a', 64);
+	memset(b, 'b', 64);
+	a[64] = b[64] = '\0';
+	enum store_team_verdict verdict;
+	uint32_t kept = 99;
+	assert_int_equal(store_team_version(s, 3, a, &verdict, &kept), STORE_OK);
+	assert_int_equal(verdict, STORE_TEAM_KEPT);
+	assert_int_equal(kept, 0);
+	/* The same file again: still in order, nothing written. */
+	assert_int_equal(store_team_version(s, 3, a, &verdict, &kept), STORE_OK);
+	assert_int_equal(verdict, STORE_TEAM_KEPT);
+	assert_int_equal(kept, 3);
+	/* Another file under the same version, or an older one: refused. */
+	assert_int_equal(store_team_version(s, 3, b, &verdict, &kept), STORE_OK);
+	assert_int_equal(verdict, STORE_TEAM_OTHER);
+	assert_int_equal(store_team_version(s, 2, b, &verdict, &kept), STORE_OK);
+	assert_int_equal(verdict, STORE_TEAM_OLDER);
+	assert_int_equal(kept, 3);
+	assert_int_equal(store_team_version(s, 5, b, &verdict, &kept), STORE_OK);
+	assert_int_equal(verdict, STORE_TEAM_KEPT);
+	assert_int_equal(kept, 3);
+	assert_int_equal(store_team_version(s, 0, b, &verdict, &kept), STORE_FAILED);
+	assert_int_equal(store_team_version(s, 6, "short", &verdict, &kept), STORE_FAILED);
+	store_close(s);
+	/* Kept across opens: a restarted program does not go back either. */
+	s = open_rw(f->db);
+	assert_int_equal(store_team_version(s, 4, a, &verdict, &kept), STORE_OK);
+	assert_int_equal(verdict, STORE_TEAM_OLDER);
+	assert_int_equal(kept, 5);
+	char value[96];
+	assert_int_equal(store_meta_get(s, "team_version", value, sizeof value), STORE_OK);
+	assert_int_equal(strncmp(value, "5 bbbb", 6), 0);
+	store_close(s);
+}
+
 static void test_backup_while_another_connection_writes(void **state)
 {
 	struct fixture *f = *state;
@@ -969,6 +1009,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_set_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_team_version, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backup_while_another_connection_writes, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_read_only_open_of_missing_file, setup, teardown),
