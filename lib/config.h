@@ -14,11 +14,20 @@
 
 struct config {
 	/* Where things are. */
-	char *content_db;   /* compiled pages and templates (read-only for programs) */
-	char *enquiry_db;   /* sealed enquiries */
-	char *public_key;   /* staff public key file, read by contact.fcgi */
-	char *secret_key;   /* staff keyring file, read only by the enquiries tool */
-	char *token_key;    /* form-token MAC key file, read by contact.fcgi */
+	char *content_db; /* compiled pages and templates (read-only for programs) */
+	char *enquiry_db; /* sealed enquiries */
+	char *public_key; /* staff public key file, read by contact.fcgi */
+	char *secret_key; /* staff keyring file, read only by the enquiries tool */
+	char *token_key;  /* form-token MAC key file, read by contact.fcgi */
+	/* The team (see team.h). On the web server: the signed team file
+	 * contact.fcgi seals to (when set, instead of public_key), and the team
+	 * key's public half it must be signed with (64 hex digits). On the
+	 * lead's computer: the team key (passphrase-protected) and the roster,
+	 * the working list `enquiries team` keeps. */
+	char *team_file;
+	char *team_admin_key;
+	char *team_key;
+	char *team_roster;
 	char *pages_listen; /* "unix:/path", "127.0.0.1:9000"; empty: fd 0 */
 	char *contact_listen;
 	char *log_file; /* empty: stderr */

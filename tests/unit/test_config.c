@@ -84,7 +84,8 @@ static void defaults_are_complete(void **state)
 	    cfg.clinic_phone,     cfg.clinic_email,     cfg.notify_to,
 	    cfg.opening_hours,    cfg.data_controller,  cfg.privacy_contact,
 	    cfg.ico_registration, cfg.security_contact, cfg.clinic_street_address,
-	    cfg.clinic_locality,  cfg.clinic_postcode};
+	    cfg.clinic_locality,  cfg.clinic_postcode,  cfg.team_file,
+	    cfg.team_admin_key,   cfg.team_key,         cfg.team_roster};
 	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
 		assert_non_null(empty[i]);
 		assert_string_equal(empty[i], "");
@@ -238,8 +239,12 @@ static void relative_paths_are_taken_from_the_config_directory(void **state)
 	                 "enquiry_db = ./enquiries.db\n"
 	                 "public_key = /etc/clinic/staff.pub\n"
 	                 "log_file =\n"
-	                 "sendmail = ../bin/sendmail\n",
+	                 "sendmail = ../bin/sendmail\n"
+	                 "team_file = team.signed\n"
+	                 "team_admin_key = 0a1b\n",
 	                 &cfg));
+	assert_string_equal(cfg.team_file, "/tmp/team.signed");
+	assert_string_equal(cfg.team_admin_key, "0a1b"); /* text, not a path */
 	/* mkstemp put the file in /tmp, so that is the base. */
 	assert_string_equal(cfg.content_db, "/tmp/var/content.db");
 	assert_string_equal(cfg.enquiry_db, "/tmp/./enquiries.db");
