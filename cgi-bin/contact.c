@@ -2,9 +2,12 @@
  * contact.fcgi: the "Contact Us" and "Start your journey" forms.
  *
  * It renders each form with a fresh signed token, validates a post against
- * the form's table, seals the enquiry to the staff public key and commits it.
- * It can write enquiries but holds no key to read them back. A visitor is
- * sent to the thank-you page only after the commit returned.
+ * the form's table, seals the enquiry and commits it: to the members the
+ * signed team file selects and the recovery key (envelope format 2, when
+ * team_file is set), or else to the one staff public key (format 1). It can
+ * write enquiries but holds no key to read them back. A visitor is sent to
+ * the thank-you page only after the commit returned; while the team file
+ * does not verify, posts are refused (503) and nothing is sealed.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -26,7 +29,10 @@
 #include "server.h"
 #include "site.h"
 #include "ref.h"
+#include "seal2.h"
 #include "store.h"
+#include "team.h"
+#include "team_watch.h"
 #include "token.h"
 #include "validate.h"
 
@@ -35,7 +41,9 @@
 
 static struct config cfg;
 static struct site site;
-static struct public_key staff_key;
+static struct public_key staff_key; /* without a team: the one key to seal to */
+static struct team_watch team_watch; /* with a team: the file, verified */
+static bool with_team;
 static unsigned char token_key[TOKEN_KEY_BYTES];
 static struct ratelimit *rate_limit;
 static struct group_commit *group_commit;
@@ -166,12 +174,68 @@ static bool open_store(void)
 	return false;
 }
 
-/* Seals and commits; on success ref holds the reference. */
-static bool save_enquiry(const struct form_spec *spec, const struct validation *v,
-                         char ref[REF_SIZE])
+/* team_watch's memory: the store keeps the highest team version used. */
+static enum team_memory remember_team(void *arg, uint32_t version,
+                                      const unsigned char digest[TEAM_DIGEST_BYTES],
+                                      uint32_t *known, char *err, size_t errlen)
+{
+	(void)arg;
+	if (!open_store()) {
+		snprintf(err, errlen, "the enquiry database could not be opened (see above)");
+		return TEAM_MEMORY_FAILED;
+	}
+	char hex[2 * TEAM_DIGEST_BYTES + 1];
+	sodium_bin2hex(hex, sizeof hex, digest, TEAM_DIGEST_BYTES);
+	enum store_team_verdict verdict;
+	if (store_team_version(store, version, hex, &verdict, known) != STORE_OK) {
+		snprintf(err, errlen, "%s", store_error(store));
+		return TEAM_MEMORY_FAILED;
+	}
+	return verdict == STORE_TEAM_KEPT    ? TEAM_MEMORY_OK
+	       : verdict == STORE_TEAM_OLDER ? TEAM_MEMORY_OLDER
+	                                     : TEAM_MEMORY_OTHER;
+}
+
+/* The value v holds for the field called name in spec, or NULL. */
+static const char *value_of(const struct form_spec *spec, const struct validation *v,
+                            const char *name)
+{
+	for (size_t i = 0; i < spec->count; i++)
+		if (strcmp(spec->rules[i]->name, name) == 0)
+			return v->values[i];
+	return NULL;
+}
+
+/* Seals plain for the row (ref, kind, day): to team's recipients in format
+ * 2, or to the staff key in format 1; appends the sealed bytes. */
+static bool seal_enquiry(const struct team *team, const struct form_spec *spec,
+                         const struct validation *v, const char *ref, const char *day,
+                         const struct buf *plain, struct buf *sealed)
+{
+	if (!team)
+		return seal_message(&staff_key, plain->data, plain->len, sealed);
+	const unsigned char *to[TEAM_MAX_SLOTS];
+	const char *interest = value_of(spec, v, form_field(FORM_FIELD_INTEREST)->rule.name);
+	size_t count = team_recipients(team, spec->kind, interest, to);
+	char context[SEAL2_CONTEXT_MAX];
+	size_t context_len = seal2_enquiry_context(ref, spec->kind, day, team->version, context);
+	return count > 0 && context_len > 0 &&
+	       seal2_message(to, count, team->slots, team->version, context, context_len,
+	                     plain->data, plain->len, sealed);
+}
+
+/* Seals (to team, or without one to the staff key) and commits; on success
+ * ref holds the reference. */
+static bool save_enquiry(const struct team *team, const struct form_spec *spec,
+                         const struct validation *v, char ref[REF_SIZE])
 {
 	if (!open_store())
 		return false;
+	char key_id[sizeof((struct store_row *)0)->key_id];
+	if (team)
+		seal2_row_key_id(team->version, key_id);
+	else
+		snprintf(key_id, sizeof key_id, "%s", staff_key.key_id);
 	for (int attempt = 0; attempt < 3; attempt++) {
 		struct envelope e;
 		memset(&e, 0, sizeof e);
@@ -184,7 +248,7 @@ static bool save_enquiry(const struct form_spec *spec, const struct validation *
 		ref_new(ref);
 		snprintf(e.kind, sizeof e.kind, "%s", spec->kind);
 		snprintf(e.ref, sizeof e.ref, "%s", ref);
-		snprintf(e.key_id, sizeof e.key_id, "%s", staff_key.key_id);
+		snprintf(e.key_id, sizeof e.key_id, "%s", key_id);
 		bool ok = true;
 		for (size_t i = 0; ok && i < spec->count; i++)
 			if (spec->rules[i]->type != FIELD_IGNORED)
@@ -194,7 +258,7 @@ static bool save_enquiry(const struct form_spec *spec, const struct validation *
 		buf_init(&plain, 1024 * 1024);
 		buf_init(&sealed, 2 * 1024 * 1024);
 		ok = ok && envelope_encode(&e, &plain) &&
-		     seal_message(&staff_key, plain.data, plain.len, &sealed);
+		     seal_enquiry(team, spec, v, ref, day, &plain, &sealed);
 		envelope_wipe(&e);
 		buf_wipe(&plain);
 		if (!ok) {
@@ -202,7 +266,7 @@ static bool save_enquiry(const struct form_spec *spec, const struct validation *
 			buf_free(&sealed);
 			return false;
 		}
-		struct store_new_row row = {ref,         spec->kind, day,         staff_key.key_id,
+		struct store_new_row row = {ref,         spec->kind, day,         key_id,
 		                            sealed.data, sealed.len, STORE_FAILED};
 		char why[256];
 		enum store_status status =
@@ -312,11 +376,16 @@ static enum site_error accept_post(struct request *req, const struct form_spec *
 		struct form_view view = {.values = &post->values, .notice = notice};
 		return send_form(req, 422, spec, &view);
 	}
+	/* Nothing is sealed to a team file that does not verify now (the file
+	 * is looked at again on every post: one stat). */
+	const struct team *team = with_team ? team_watch_current(&team_watch) : NULL;
+	if (with_team && !team)
+		return SITE_ERR_NOT_SAVED;
 	const char *address = request_param(req, "REMOTE_ADDR");
 	if (!ratelimit_allow(rate_limit, address ? address : "", time(NULL)))
 		return SITE_ERR_RATE_LIMITED;
 	char ref[REF_SIZE];
-	if (!save_enquiry(spec, &post->values, ref))
+	if (!save_enquiry(team, spec, &post->values, ref))
 		return SITE_ERR_NOT_SAVED;
 	send_thanks_redirect(req, ref);
 	return SITE_ERR_NONE;
@@ -405,7 +474,27 @@ static bool worker_start(void)
 		return false;
 	/* Open the database now so the first visitor does not wait; if that
 	 * fails, each post tries again and answers 503 until it works. */
-	open_store();
+	if (open_store() && with_team)
+		team_watch_current(&team_watch);
+	return true;
+}
+
+/* Sets up what posts are sealed to: the team file, checked once now so that
+ * a problem shows in the log at start (posts are refused until it is
+ * fixed), or without one the staff public key. False (said) for a
+ * configuration that cannot work. */
+static bool load_sealing_keys(char *err, size_t errlen)
+{
+	with_team = cfg.team_file[0] != '\0';
+	if (!with_team)
+		return seal_public_key_load(cfg.public_key, &staff_key, err, errlen);
+	if (!team_watch_init(&team_watch, cfg.team_file, cfg.team_admin_key, remember_team, NULL,
+	                     err, errlen))
+		return false;
+	team_watch_current(&team_watch);
+	/* The workers open their own: an SQLite handle must not cross a fork. */
+	store_close(store);
+	store = NULL;
 	return true;
 }
 
@@ -415,7 +504,7 @@ int main(int argc, char **argv)
 	if (!program_start(argc, argv, "contact", &cfg, &args))
 		return 1;
 	char err[512];
-	if (!seal_public_key_load(cfg.public_key, &staff_key, err, sizeof err) ||
+	if (!load_sealing_keys(err, sizeof err) ||
 	    !token_key_load(cfg.token_key, token_key, err, sizeof err)) {
 		log_error("%s", err);
 		fprintf(stderr, "contact: %s\n", err);
@@ -428,10 +517,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* Room for every worker's row at once, each as big as the largest post
-	 * can seal to (its envelope adds well under 4 KiB to the body). */
-	group_commit =
-	    group_commit_new(2 * (unsigned)cfg.contact_workers,
-	                     seal_bucket((size_t)cfg.max_body + 4096) + crypto_box_SEALBYTES);
+	 * can seal to (its envelope adds well under 4 KiB to the body), in
+	 * either format. */
+	size_t largest = seal_bucket((size_t)cfg.max_body + 4096) + crypto_box_SEALBYTES;
+	size_t largest2 = seal2_sealed_size(TEAM_MAX_SLOTS, (size_t)cfg.max_body + 4096);
+	group_commit = group_commit_new(2 * (unsigned)cfg.contact_workers,
+	                                largest2 > largest ? largest2 : largest);
 	if (!group_commit) {
 		fprintf(stderr, "contact: cannot create the shared commit queue\n");
 		return 1;
@@ -449,6 +540,8 @@ int main(int argc, char **argv)
 	group_commit_counts(group_commit, &commits, &rows);
 	log_info("%lu enquiries were stored in %lu commits", rows, commits);
 	sodium_memzero(token_key, sizeof token_key);
+	if (with_team)
+		team_watch_free(&team_watch);
 	ratelimit_free(rate_limit);
 	group_commit_free(group_commit);
 	config_free(&cfg);

@@ -5,9 +5,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "shared.h"
+
+/* The last line any worker logged, as a digest: the same change is said once. */
+struct team_watch_said {
+	pthread_mutex_t lock;
+	unsigned char digest[crypto_generichash_BYTES];
+};
+
+/* Logs line (an error or not) unless it is the last line any worker logged. */
+static void say_once(struct team_watch *w, bool error, const char *line)
+{
+	unsigned char digest[crypto_generichash_BYTES];
+	crypto_generichash(digest, sizeof digest, (const unsigned char *)line, strlen(line), NULL,
+	                   0);
+	bool new_line = true;
+	if (w->said && shared_mutex_lock(&w->said->lock)) {
+		new_line = memcmp(digest, w->said->digest, sizeof digest) != 0;
+		memcpy(w->said->digest, digest, sizeof digest);
+		pthread_mutex_unlock(&w->said->lock);
+	}
+	if (!new_line)
+		return;
+	if (error)
+		log_error("%s", line);
+	else
+		log_info("%s", line);
+}
 
 bool team_watch_init(struct team_watch *w, const char *path, const char *admin_key,
                      team_remember_fn remember, void *remember_arg, char *err, size_t errlen)
@@ -21,7 +49,12 @@ bool team_watch_init(struct team_watch *w, const char *path, const char *admin_k
 	}
 	w->path = strdup(path ? path : "");
 	w->team = malloc(sizeof *w->team);
-	if (!w->path || !w->team || !remember) {
+	w->said = shared_map(sizeof *w->said);
+	if (w->said && !shared_mutex_init(&w->said->lock)) {
+		munmap(w->said, sizeof *w->said);
+		w->said = NULL;
+	}
+	if (!w->path || !w->team || !w->said || !remember) {
 		snprintf(err, errlen, "out of memory while setting up the team file");
 		team_watch_free(w);
 		return false;
@@ -37,6 +70,8 @@ void team_watch_free(struct team_watch *w)
 {
 	free(w->path);
 	free(w->team);
+	if (w->said)
+		munmap(w->said, sizeof *w->said);
 	memset(w, 0, sizeof *w);
 }
 
@@ -160,14 +195,20 @@ const struct team *team_watch_current(struct team_watch *w)
 		/* st is now what was read, which the next look compares with. */
 		w->file = st;
 		w->why[0] = '\0';
-		if (!was_using || was_version != w->team->version)
-			log_info("sealing to team version %lu (%zu members, %u key slots) from %s",
+		if (!was_using || was_version != w->team->version) {
+			char line[600];
+			snprintf(line, sizeof line,
+			         "sealing to team version %lu (%zu members, %u key slots) from %s",
 			         (unsigned long)w->team->version, w->team->count, w->team->slots,
 			         w->path);
+			say_once(w, false, line);
+		}
 		return w->team;
 	} else {
 		w->file = st;
 	}
-	log_error("%s; posts are refused (503) until it is fixed", w->why);
+	char line[600];
+	snprintf(line, sizeof line, "%s; posts are refused (503) until it is fixed", w->why);
+	say_once(w, true, line);
 	return NULL;
 }

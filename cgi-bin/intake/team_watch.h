@@ -11,9 +11,10 @@
  * version lower than the highest ever used, or another file under that same
  * version, is refused, even after a restart. Until the file on disk passes
  * all of that, there is no team: the caller refuses the post (503) and
- * nothing is sealed to an unverified key. A change of state is logged once,
- * in one line that says why; a failure to remember (the database busy or
- * broken) is tried again at the next post.
+ * nothing is sealed to an unverified key. A change of state is logged in one
+ * line that says why, once for all the workers (they share a note of the
+ * last line said); a failure to remember (the database busy or broken) is
+ * tried again at the next post.
  */
 #ifndef CLINIC_TEAM_WATCH_H
 #define CLINIC_TEAM_WATCH_H
@@ -24,6 +25,8 @@
 #include <sys/stat.h>
 
 #include "team.h"
+
+struct team_watch_said; /* shared by the workers: the last line logged */
 
 enum team_memory {
 	TEAM_MEMORY_OK = 0, /* the version is the highest yet (now remembered) or the same file */
@@ -50,11 +53,13 @@ struct team_watch {
 	bool retry;        /* the last look failed for a reason that may pass */
 	struct stat file;  /* what the file was at the last look */
 	char why[512];     /* while there is no team: why, in a sentence for the log */
+	struct team_watch_said *said;
 };
 
 /* Sets w up for the file at path, pinned to the team key spelled admin_key
- * (64 hex digits). False with a sentence in err for a bad key or no memory:
- * a configuration error, for the program to stop on. */
+ * (64 hex digits), before the workers fork (their note of what was logged
+ * is shared memory). False with a sentence in err for a bad key or no
+ * memory: a configuration error, for the program to stop on. */
 bool team_watch_init(struct team_watch *w, const char *path, const char *admin_key,
                      team_remember_fn remember, void *remember_arg, char *err, size_t errlen);
 

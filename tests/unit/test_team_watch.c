@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "roster.h"
+#include "log.h"
 #include "team_watch.h"
 #include "tempdir.h"
 
@@ -207,6 +208,48 @@ static void test_not_a_regular_file(void **state)
 	team_watch_free(&w);
 }
 
+/* Lines of the file at p that hold needle. */
+static int count_lines(const char *p, const char *needle)
+{
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	char line[2048];
+	int n = 0;
+	while (fgets(line, sizeof line, f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void test_workers_say_a_change_once(void **state)
+{
+	(void)state;
+	char log_path[160];
+	snprintf(log_path, sizeof log_path, "%s/contact.log", dir);
+	assert_true(log_open("test", log_path));
+	struct memory memory = {0};
+	struct team_watch first, second;
+	char hex[65], err[300];
+	sodium_bin2hex(hex, sizeof hex, admin_pk, 32);
+	assert_true(team_watch_init(&first, path, hex, remember, &memory, err, sizeof err));
+	/* A second worker forked from the same start shares the note. */
+	second = first;
+	second.team = malloc(sizeof *second.team);
+	second.path = strdup(first.path);
+	publish(8, "2026-12-01T10:00:00Z", SIGNED);
+	assert_non_null(team_watch_current(&first));
+	assert_non_null(team_watch_current(&second));
+	publish(9, "2026-12-02T10:00:00Z", UNSIGNED);
+	assert_null(team_watch_current(&first));
+	assert_null(team_watch_current(&second));
+	assert_int_equal(count_lines(log_path, "team version 8"), 1);
+	assert_int_equal(count_lines(log_path, "(version 9) is not signed"), 1);
+	free(second.team);
+	free(second.path);
+	team_watch_free(&first);
+	assert_true(log_open("test", NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +257,7 @@ int main(void)
 	    cmocka_unit_test(test_tries_the_memory_again),
 	    cmocka_unit_test(test_bad_pinned_key),
 	    cmocka_unit_test(test_not_a_regular_file),
+	    cmocka_unit_test(test_workers_say_a_change_once),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
