@@ -41,7 +41,7 @@
 
 static struct config cfg;
 static struct site site;
-static struct public_key staff_key; /* without a team: the one key to seal to */
+static struct public_key staff_key;  /* without a team: the one key to seal to */
 static struct team_watch team_watch; /* with a team: the file, verified */
 static bool with_team;
 static unsigned char token_key[TOKEN_KEY_BYTES];

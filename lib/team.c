@@ -455,7 +455,7 @@ enum team_status team_verify(const char *text, size_t len,
 {
 	char why[200];
 	if (!team_parse(text, len, t, why, sizeof why)) {
-		snprintf(err, errlen, "the team file is not a team file (%s)", why);
+		snprintf(err, errlen, "it is not a team file (%s)", why);
 		return TEAM_MALFORMED;
 	}
 	enum team_status status = TEAM_OK;
@@ -470,7 +470,7 @@ enum team_status team_verify(const char *text, size_t len,
 		status = TEAM_NO_LEAD;
 	if (status == TEAM_OK)
 		return TEAM_OK;
-	snprintf(err, errlen, "the team file (version %lu) %s", (unsigned long)t->version,
+	snprintf(err, errlen, "version %lu %s", (unsigned long)t->version,
 	         team_status_text(status));
 	memset(t, 0, sizeof *t);
 	return status;

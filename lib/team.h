@@ -96,7 +96,7 @@ enum team_status {
 	TEAM_STATUS__MAX
 };
 
-/* A few words for the status ("is not signed"), to follow "the team file". */
+/* A few words for the status ("is not signed"), to follow "version N". */
 const char *team_status_text(enum team_status status);
 
 /* Parses text into t, signed or not, without checking the signature. On
@@ -105,7 +105,8 @@ bool team_parse(const char *text, size_t len, struct team *t, char *err, size_t 
 
 /* Parses text and checks that the pinned admin key signed exactly these
  * bytes and that the team has a lead: the only way to a team that seals.
- * err holds a sentence for the log whenever the result is not TEAM_OK. */
+ * Whenever the result is not TEAM_OK, err says why, to follow "the team
+ * file PATH: " ("version 4 is not signed", "it is not a team file (...)"). */
 enum team_status team_verify(const char *text, size_t len,
                              const unsigned char admin_pk[crypto_sign_PUBLICKEYBYTES],
                              struct team *t, char *err, size_t errlen);

@@ -145,7 +145,7 @@ static bool load(struct team_watch *w, struct stat *st)
 	bool ok = read_file(w, text, &len, st);
 	char err[400];
 	if (ok && team_verify(text, len, w->admin_pk, w->team, err, sizeof err) != TEAM_OK) {
-		snprintf(w->why, sizeof w->why, "%s (%s)", err, w->path);
+		snprintf(w->why, sizeof w->why, "the team file %s: %s", w->path, err);
 		ok = false;
 	}
 	if (ok) {
@@ -163,7 +163,7 @@ static bool load(struct team_watch *w, struct stat *st)
 				         w->path, err);
 			else
 				snprintf(w->why, sizeof w->why,
-				         "the team file %s (version %lu) %s (version %lu)", w->path,
+				         "the team file %s: version %lu %s (version %lu)", w->path,
 				         (unsigned long)w->team->version, memory_text(verdict),
 				         (unsigned long)known);
 			w->retry = verdict == TEAM_MEMORY_FAILED;
@@ -198,8 +198,9 @@ const struct team *team_watch_current(struct team_watch *w)
 		if (!was_using || was_version != w->team->version) {
 			char line[600];
 			snprintf(line, sizeof line,
-			         "sealing to team version %lu (%zu members, %u key slots) from %s",
-			         (unsigned long)w->team->version, w->team->count, w->team->slots,
+			         "sealing to team version %lu (%zu %s, %u key slots) from %s",
+			         (unsigned long)w->team->version, w->team->count,
+			         w->team->count == 1 ? "member" : "members", w->team->slots,
 			         w->path);
 			say_once(w, false, line);
 		}

@@ -243,7 +243,7 @@ static void test_workers_say_a_change_once(void **state)
 	assert_null(team_watch_current(&first));
 	assert_null(team_watch_current(&second));
 	assert_int_equal(count_lines(log_path, "team version 8"), 1);
-	assert_int_equal(count_lines(log_path, "(version 9) is not signed"), 1);
+	assert_int_equal(count_lines(log_path, "version 9 is not signed"), 1);
 	free(second.team);
 	free(second.path);
 	team_watch_free(&first);
