@@ -15,13 +15,15 @@
 #include "keys.h"
 #include "options.h"
 #include "reading.h"
+#include "recovery.h"
 #include "say.h"
 #include "session.h"
+#include "team_admin.h"
 #include "terminal.h"
 
 #define GLOBAL_OPTIONS                                                                             \
-	(OPTION_BIT(OPT_CONFIG) | OPTION_BIT(OPT_DB) | OPTION_BIT(OPT_PASSPHRASE_FILE) |           \
-	 OPTION_BIT(OPT_HELP))
+	(OPTION_BIT(OPT_CONFIG) | OPTION_BIT(OPT_DB) | OPTION_BIT(OPT_KEYRING) |                   \
+	 OPTION_BIT(OPT_PASSPHRASE_FILE) | OPTION_BIT(OPT_HELP))
 #define FILTER_OPTIONS (OPTION_BIT(OPT_STATUS) | OPTION_BIT(OPT_KIND) | OPTION_BIT(OPT_SINCE))
 
 /* The --help text on fd; EXIT_OK, or EXIT_FAILED if it could not be written. */
@@ -45,11 +47,14 @@ static int help(struct session *ses)
 struct command {
 	const char *name;
 	int (*run)(struct session *ses);
-	unsigned options; /* OPTION_BITs allowed beyond the global ones */
-	size_t nargs;
+	unsigned options;       /* OPTION_BITs allowed beyond the global ones */
+	size_t nargs;           /* the words after the name (at most: TAKES_ITS_OWN checks them) */
 	const char *args_usage; /* the words after the name; MARKS for mark's statuses */
 	bool needs_config;
 };
+
+/* A command with words of its own (team, recover): it checks them itself. */
+#define TAKES_ITS_OWN OPTIONS_MAX_WORDS
 
 #define MARKS "MARKS"
 
@@ -63,9 +68,15 @@ static const struct command commands[] = {
     {"verify", reading_verify, 0, 0, "", true},
     {"backup", keeping_backup, 0, 1, " FILE", true},
     {"notify", keeping_notify, 0, 0, "", true},
-    {"init", keys_init, 0, 0, "", true},
+    {"init", keys_init, OPTION_BIT(OPT_NAME), 0, "", true},
     {"passwd", keys_passwd, OPTION_BIT(OPT_NEW_PASSPHRASE_FILE), 0, "", true},
     {"rotate", keys_rotate, 0, 0, "", true},
+    {"team", team_admin_run, OPTION_BIT(OPT_LEAD) | OPTION_BIT(OPT_ONLY), TAKES_ITS_OWN,
+     " init|add|remove|list|publish ...", true},
+    {"recover", recovery_run,
+     OPTION_BIT(OPT_PAPER_KEY_FILE) | FILTER_OPTIONS | OPTION_BIT(OPT_JSON) |
+         OPTION_BIT(OPT_FORMAT),
+     TAKES_ITS_OWN, " --paper-key-file FILE list|show REF|export ...", true},
     {"help", help, 0, 0, "", false},
 };
 
@@ -114,7 +125,7 @@ static int run(int argc, char **argv, struct session *ses, struct options *opt)
 		    !(OPTION_BIT(id) & (GLOBAL_OPTIONS | cmd->options)))
 			return options_usage_error("The command %s does not take --%s.", cmd->name,
 			                           options_name((enum option_id)id));
-	if (opt->nargs != cmd->nargs)
+	if (cmd->nargs == TAKES_ITS_OWN ? opt->nargs == 0 : opt->nargs != cmd->nargs)
 		return wrong_words(cmd);
 	if (cmd->needs_config) {
 		const char *path =
@@ -130,6 +141,8 @@ static int run(int argc, char **argv, struct session *ses, struct options *opt)
 		}
 		ses->cfg_loaded = true;
 		ses->db_path = opt->value[OPT_DB] ? opt->value[OPT_DB] : ses->cfg.enquiry_db;
+		ses->keyring_path =
+		    opt->value[OPT_KEYRING] ? opt->value[OPT_KEYRING] : ses->cfg.secret_key;
 	}
 	return cmd->run(ses);
 }

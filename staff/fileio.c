@@ -106,3 +106,51 @@ enum file_status file_replace(const char *path, const void *bytes, size_t len, m
 	snprintf(err, errlen, "could not sync its folder: %s", strerror(error));
 	return FILE_NOT_DURABLE;
 }
+
+bool file_read_all(const char *path, size_t max, char **text, size_t *len, char *err, size_t errlen)
+{
+	*text = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	struct stat st;
+	char *data = NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", path);
+		goto fail;
+	}
+	data = malloc(max + 1);
+	if (!data) {
+		snprintf(err, errlen, "out of memory while reading %s", path);
+		goto fail;
+	}
+	size_t n = 0;
+	while (n <= max) {
+		ssize_t r = read(fd, data + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		snprintf(err, errlen, "%s is larger than it can be (%zu bytes at most)", path, max);
+		goto fail;
+	}
+	close(fd);
+	data[n] = '\0';
+	*text = data;
+	*len = n;
+	return true;
+fail:
+	free(data);
+	close(fd);
+	return false;
+}

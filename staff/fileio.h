@@ -6,7 +6,7 @@
  * A file is replaced by writing a temporary file beside it (mkostemp: only we
  * can open it), setting its mode, fsync, rename over the old one, then fsync
  * of the folder so that the rename itself is on disk. Writes are retried
- * after EINTR and short writes.
+ * after EINTR and short writes. Small files (the team's) are read whole.
  */
 #ifndef CLINIC_FILEIO_H
 #define CLINIC_FILEIO_H
@@ -32,5 +32,12 @@ enum file_status {
  * path is too long", "could not sync its folder: ..."). */
 enum file_status file_replace(const char *path, const void *bytes, size_t len, mode_t mode,
                               bool replace, char *err, size_t errlen);
+
+/* Reads the whole regular file at path, at most max bytes, into *text
+ * (malloc'd and NUL-terminated: free it) and *len. False with err saying
+ * why in a sentence that names path. For public files: a secret is read
+ * into locked memory instead. */
+bool file_read_all(const char *path, size_t max, char **text, size_t *len, char *err,
+                   size_t errlen);
 
 #endif

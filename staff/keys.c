@@ -1,9 +1,12 @@
 #include "keys.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
+#include "identity.h"
 #include "keyring.h"
 #include "passphrase.h"
 #include "say.h"
@@ -50,8 +53,7 @@ static bool long_enough(const char *secret)
 	return false;
 }
 
-/* A new passphrase from file, or asked twice on the terminal. */
-static char *new_passphrase(const char *file)
+char *keys_new_passphrase(const char *file)
 {
 	if (file) {
 		char *secret = read_secret_file(file);
@@ -86,10 +88,7 @@ static char *new_passphrase(const char *file)
 	return NULL;
 }
 
-/* Says what went wrong with the keyring at path; detail is the failed
- * call's err. */
-static void report_keyring(enum keyring_status status, const char *path, bool from_file,
-                           const char *detail)
+void keys_report(enum keyring_status status, const char *path, bool from_file, const char *detail)
 {
 	char sentence[SENTENCE_MAX];
 	keyring_report(status, path, from_file, detail, sentence, sizeof sentence);
@@ -98,16 +97,20 @@ static void report_keyring(enum keyring_status status, const char *path, bool fr
 
 bool keys_unlock(struct session *ses)
 {
-	const char *path = ses->cfg.secret_key;
-	if (!session_configured(ses, path, "secret_key", "where the keyring is"))
+	return keys_unlock_file(ses, ses->keyring_path, "secret_key", &ses->keyring);
+}
+
+bool keys_unlock_file(struct session *ses, const char *path, const char *setting,
+                      struct keyring *into)
+{
+	if (!session_configured(ses, path, setting, "where the keyring is"))
 		return false;
 	for (int attempt = 1; attempt <= PASSPHRASE_TRIES; attempt++) {
 		char *secret = current_passphrase(ses);
 		if (!secret)
 			return false;
 		char why[SENTENCE_MAX];
-		enum keyring_status status =
-		    keyring_load(path, secret, &ses->keyring, why, sizeof why);
+		enum keyring_status status = keyring_load(path, secret, into, why, sizeof why);
 		if (status == KEYRING_OK) {
 			ses->passphrase = secret;
 			return true;
@@ -118,7 +121,7 @@ bool keys_unlock(struct session *ses)
 			say_error("That passphrase does not open the keyring. Please try again.");
 			continue;
 		}
-		report_keyring(status, path, !ses->interactive, why);
+		keys_report(status, path, !ses->interactive, why);
 		return false;
 	}
 	return false;
@@ -137,9 +140,113 @@ static bool write_public_key(struct session *ses, const struct keyring_entry *en
 	return false;
 }
 
+/* Writes the identity file of ses's member keyring (its name, its newest
+ * X25519 key, its signing key) beside the keyring, and its fingerprint into
+ * fingerprint; false once the reason is said. */
+static bool write_identity(struct session *ses, char *written, size_t written_len,
+                           char fingerprint[IDENTITY_FINGERPRINT_LEN + 1])
+{
+	const struct keyring_entry *newest = keyring_newest(&ses->keyring);
+	struct identity id;
+	memset(&id, 0, sizeof id);
+	snprintf(id.name, sizeof id.name, "%s", ses->keyring.name);
+	memcpy(id.box_pk, newest->pk, sizeof id.box_pk);
+	memcpy(id.sign_pk, ses->keyring.signer->pk, sizeof id.sign_pk);
+	identity_fingerprint(id.box_pk, id.sign_pk, fingerprint);
+	const char *slash = strrchr(ses->keyring_path, '/');
+	int dir_len = slash ? (int)(slash - ses->keyring_path) + 1 : 0;
+	snprintf(written, written_len, "%.*s%s.identity", dir_len, ses->keyring_path, id.name);
+	struct buf line;
+	buf_init(&line, IDENTITY_FILE_MAX);
+	char why[512] = "";
+	/* Anyone may read it: it holds public keys only. */
+	bool ok = identity_encode(&id, &line) && file_replace(written, line.data, line.len, 0644,
+	                                                      true, why, sizeof why) == FILE_OK;
+	buf_free(&line);
+	if (!ok)
+		say_error(
+		    "The keyring %s is in order, but its identity file %s could not be written "
+		    "(%s). Fix that, then run `enquiries init --name %s` again to write it.",
+		    ses->keyring_path, written, why[0] ? why : "out of memory", id.name);
+	return ok;
+}
+
+/* init --name: makes the member's keyring, or makes the clinic's keyring
+ * theirs, and writes their identity file. */
+static int init_member(struct session *ses, const char *name)
+{
+	if (!team_name_valid(name))
+		return options_usage_error("A name in the team is small letters, digits, - and _, "
+		                           "starting with a letter, at most 32 in all: not \"%s\".",
+		                           name);
+	const char *path = ses->keyring_path;
+	if (!session_configured(ses, path, "secret_key", "where the keyring is"))
+		return EXIT_FAILED;
+	struct stat st;
+	const char *file = ses->opt->value[OPT_PASSPHRASE_FILE];
+	char why[SENTENCE_MAX];
+	const char *made;
+	if (lstat(path, &st) == 0) {
+		/* An existing keyring: the clinic's becomes the member's, keys and all. */
+		if (!keys_unlock(ses))
+			return EXIT_FAILED;
+		if (ses->keyring.kind == KEYRING_TEAM ||
+		    (ses->keyring.kind == KEYRING_MEMBER && strcmp(ses->keyring.name, name) != 0)) {
+			say_error(
+			    "The keyring %s is %s, so nothing was changed. Give another file with "
+			    "--keyring for %s's own keyring.",
+			    path,
+			    ses->keyring.kind == KEYRING_TEAM ? "the team key" : "someone else's",
+			    name);
+			return EXIT_FAILED;
+		}
+		if (ses->keyring.kind == KEYRING_CLINIC) {
+			enum keyring_status status = keyring_make_member(
+			    path, ses->passphrase, name, &ses->keyring, why, sizeof why);
+			if (status != KEYRING_OK) {
+				keys_report(status, path, file != NULL, why);
+				return EXIT_FAILED;
+			}
+			made = "Made the keyring %s %s's: its keys stay in it, so every enquiry "
+			       "sealed "
+			       "to them still opens. ";
+		} else {
+			made = "The keyring %s is already %s's. ";
+		}
+	} else {
+		char *secret = keys_new_passphrase(file);
+		if (!secret)
+			return EXIT_FAILED;
+		enum keyring_status status =
+		    keyring_create_member(path, secret, name, &ses->keyring, why, sizeof why);
+		passphrase_free(secret);
+		if (status != KEYRING_OK) {
+			keys_report(status, path, file != NULL, why);
+			return EXIT_FAILED;
+		}
+		made = "Made the keyring %s for %s. ";
+	}
+	char identity[4096], fingerprint[IDENTITY_FINGERPRINT_LEN + 1];
+	if (!write_identity(ses, identity, sizeof identity, fingerprint))
+		return EXIT_FAILED;
+	char first[SENTENCE_MAX];
+	snprintf(first, sizeof first, made, path, name);
+	return say("%sIts public half is in %s.\n"
+	           "Fingerprint: %s\n"
+	           "Send %s to the practice lead (it holds public keys only) and read them the "
+	           "fingerprint over the phone, so that they know the file is yours. Keep the "
+	           "passphrase safe and a backup of the keyring: without both, nothing sealed to "
+	           "you can be read.",
+	           first, identity, fingerprint, identity)
+	           ? EXIT_OK
+	           : EXIT_FAILED;
+}
+
 int keys_init(struct session *ses)
 {
-	const char *path = ses->cfg.secret_key;
+	if (options_has(ses->opt, OPT_NAME))
+		return init_member(ses, ses->opt->value[OPT_NAME]);
+	const char *path = ses->keyring_path;
 	if (!session_configured(ses, path, "secret_key", "where the keyring is") ||
 	    !session_configured(ses, ses->cfg.public_key, "public_key",
 	                        "where the public key goes"))
@@ -148,18 +255,18 @@ int keys_init(struct session *ses)
 	/* Refuse before asking for a passphrase; keyring_create refuses again
 	 * atomically. */
 	if (lstat(path, &st) == 0) {
-		report_keyring(KEYRING_EXISTS, path, false, "");
+		keys_report(KEYRING_EXISTS, path, false, "");
 		return EXIT_FAILED;
 	}
 	const char *file = ses->opt->value[OPT_PASSPHRASE_FILE];
-	char *secret = new_passphrase(file);
+	char *secret = keys_new_passphrase(file);
 	if (!secret)
 		return EXIT_FAILED;
 	char why[SENTENCE_MAX];
 	enum keyring_status status = keyring_create(path, secret, &ses->keyring, why, sizeof why);
 	passphrase_free(secret);
 	if (status != KEYRING_OK) {
-		report_keyring(status, path, file != NULL, why);
+		keys_report(status, path, file != NULL, why);
 		return EXIT_FAILED;
 	}
 	const struct keyring_entry *newest = keyring_newest(&ses->keyring);
@@ -181,36 +288,67 @@ int keys_passwd(struct session *ses)
 {
 	if (!keys_unlock(ses))
 		return EXIT_FAILED;
-	char *secret = new_passphrase(ses->opt->value[OPT_NEW_PASSPHRASE_FILE]);
+	char *secret = keys_new_passphrase(ses->opt->value[OPT_NEW_PASSPHRASE_FILE]);
 	if (!secret)
 		return EXIT_FAILED;
 	char why[SENTENCE_MAX];
 	enum keyring_status status =
-	    keyring_save(ses->cfg.secret_key, secret, &ses->keyring, why, sizeof why);
+	    keyring_save(ses->keyring_path, secret, &ses->keyring, why, sizeof why);
 	passphrase_free(secret);
 	if (status != KEYRING_OK) {
-		report_keyring(status, ses->cfg.secret_key, false, why);
+		keys_report(status, ses->keyring_path, false, why);
 		return EXIT_FAILED;
 	}
 	return say("Changed the passphrase of %s. The keys in it are the same, so every enquiry "
 	           "can still be read.",
-	           ses->cfg.secret_key)
+	           ses->keyring_path)
+	           ? EXIT_OK
+	           : EXIT_FAILED;
+}
+
+/* rotate for a member: the new key goes to the lead in the identity file. */
+static int rotate_member(struct session *ses)
+{
+	char why[SENTENCE_MAX];
+	enum keyring_status status =
+	    keyring_rotate(ses->keyring_path, ses->passphrase, &ses->keyring, why, sizeof why);
+	if (status != KEYRING_OK) {
+		keys_report(status, ses->keyring_path, false, why);
+		return EXIT_FAILED;
+	}
+	char identity[4096], fingerprint[IDENTITY_FINGERPRINT_LEN + 1];
+	if (!write_identity(ses, identity, sizeof identity, fingerprint))
+		return EXIT_FAILED;
+	return say("Made the new key %s and wrote it to %s (fingerprint %s). Give that file to "
+	           "the practice lead again: enquiries are sealed to the new key once they add it "
+	           "to the team and publish. The keyring holds %zu keys and older enquiries stay "
+	           "readable.",
+	           keyring_newest(&ses->keyring)->key_id, identity, fingerprint, ses->keyring.count)
 	           ? EXIT_OK
 	           : EXIT_FAILED;
 }
 
 int keys_rotate(struct session *ses)
 {
+	if (!keys_unlock(ses))
+		return EXIT_FAILED;
+	if (ses->keyring.kind == KEYRING_TEAM) {
+		say_error(
+		    "The keyring %s is the team key, which makes no keys for enquiries. Nothing "
+		    "was changed.",
+		    ses->keyring_path);
+		return EXIT_FAILED;
+	}
+	if (ses->keyring.kind == KEYRING_MEMBER)
+		return rotate_member(ses);
 	if (!session_configured(ses, ses->cfg.public_key, "public_key",
 	                        "where the public key goes"))
 		return EXIT_FAILED;
-	if (!keys_unlock(ses))
-		return EXIT_FAILED;
 	char why[SENTENCE_MAX];
 	enum keyring_status status =
-	    keyring_rotate(ses->cfg.secret_key, ses->passphrase, &ses->keyring, why, sizeof why);
+	    keyring_rotate(ses->keyring_path, ses->passphrase, &ses->keyring, why, sizeof why);
 	if (status != KEYRING_OK) {
-		report_keyring(status, ses->cfg.secret_key, false, why);
+		keys_report(status, ses->keyring_path, false, why);
 		return EXIT_FAILED;
 	}
 	const struct keyring_entry *newest = keyring_newest(&ses->keyring);

@@ -28,6 +28,12 @@ static const struct option long_options[OPT__MAX + 1] = {
     [OPT_FORMAT] = {"format", required_argument, NULL, OPTION_VAL + OPT_FORMAT},
     [OPT_OLDER_THAN] = {"older-than", required_argument, NULL, OPTION_VAL + OPT_OLDER_THAN},
     [OPT_DRY_RUN] = {"dry-run", no_argument, NULL, OPTION_VAL + OPT_DRY_RUN},
+    [OPT_KEYRING] = {"keyring", required_argument, NULL, OPTION_VAL + OPT_KEYRING},
+    [OPT_NAME] = {"name", required_argument, NULL, OPTION_VAL + OPT_NAME},
+    [OPT_LEAD] = {"lead", no_argument, NULL, OPTION_VAL + OPT_LEAD},
+    [OPT_ONLY] = {"only", required_argument, NULL, OPTION_VAL + OPT_ONLY},
+    [OPT_PAPER_KEY_FILE] = {"paper-key-file", required_argument, NULL,
+                            OPTION_VAL + OPT_PAPER_KEY_FILE},
     [OPT_HELP] = {"help", no_argument, NULL, OPTION_VAL + OPT_HELP},
     [OPT__MAX] = {NULL, 0, NULL, 0},
 };
@@ -204,8 +210,8 @@ void options_usage(struct buf *out)
 	char marks[64];
 	options_marks(marks, sizeof marks, false);
 
-	buf_puts(out, "Usage: enquiries [--config FILE] [--db FILE] [--passphrase-file FILE] "
-	              "COMMAND ...\n"
+	buf_puts(out, "Usage: enquiries [--config FILE] [--db FILE] [--keyring FILE]\n"
+	              "                 [--passphrase-file FILE] COMMAND ...\n"
 	              "\n"
 	              "Reading enquiries (these ask for the passphrase):\n"
 	              "  list [--status ");
@@ -220,6 +226,8 @@ void options_usage(struct buf *out)
 	         "                      every field of every enquiry, for a spreadsheet or "
 	         "program\n"
 	         "  verify              check that every enquiry opens and matches its record\n"
+	         "  recover --paper-key-file FILE list|show REF|export ...\n"
+	         "                      the same with the team's paper recovery key\n"
 	         "\n"
 	         "Keeping them (no passphrase needed):\n"
 	         "  mark REF ");
@@ -238,15 +246,26 @@ void options_usage(struct buf *out)
 	         "notice\n"
 	         "\n"
 	         "Keys:\n"
-	         "  init                the first time: make the keyring and the public key\n"
+	         "  init --name NAME    make your own keyring and NAME.identity to join the team\n"
+	         "  init                without a team: the clinic's one keyring and public key\n"
 	         "  passwd [--new-passphrase-file FILE]   change the passphrase\n"
 	         "  rotate              make a new key for new enquiries (old ones stay readable)\n"
+	         "\n"
+	         "The team (the practice lead; only publish asks for the team key's passphrase):\n"
+	         "  team init           make the team key, the roster and the paper recovery key\n"
+	         "  team add NAME FILE [--lead] [--only FORM[:CHOICE],...]\n"
+	         "                      put NAME.identity in the team, receiving everything or\n"
+	         "                      only those forms or choices (e.g. --only start:pilates)\n"
+	         "  team remove NAME    take NAME out of the team\n"
+	         "  team list           who is in the team and what each receives\n"
+	         "  team publish FILE   sign the team and write it to FILE, for team_file\n"
 	         "\n"
 	         "Options:\n"
 	         "  --config FILE           the site configuration (default " OPTIONS_DEFAULT_CONFIG
 	         ")\n"
 	         "  --db FILE               work on this database instead of enquiry_db (e.g. a "
 	         "copy)\n"
+	         "  --keyring FILE          use this keyring instead of secret_key (your own)\n"
 	         "  --passphrase-file FILE  read the passphrase from the first line of FILE\n"
 	         "                          instead of asking for it\n"
 	         "  --help                  this text\n"

@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "say.h"
 #include "terminal.h"
+#include "tripwire.h"
 
 #define PREVIEW_COLUMNS 60
 #define NAME_COLUMNS 24
@@ -24,16 +25,22 @@ static void put_safe_str(struct buf *out, const char *s)
 	terminal_put_safe(out, s, strlen(s), TERMINAL_NEWLINES_REPLACE);
 }
 
-/* The database and the keyring, for the commands that read enquiries. */
+/* The database, the team file to check enquiries against, and the keyring
+ * (unless the paper recovery key stands in for it), for the commands that
+ * read enquiries. */
 static struct store *open_for_reading(struct session *ses)
 {
+	if (!session_load_team(ses))
+		return NULL;
 	struct store *s = session_open_store(ses, STORE_READ_ONLY);
-	if (s && !keys_unlock(ses)) {
+	if (s && !ses->recovery && !keys_unlock(ses)) {
 		store_close(s);
 		return NULL;
 	}
 	return s;
 }
+
+#define PROBLEM_MAX 400
 
 /* A reading command going through the rows. */
 struct walk {
@@ -41,20 +48,54 @@ struct walk {
 	struct buf out;
 	long rows;
 	long problems;
-	bool failed; /* output could not be written: stop */
+	long not_for_you;                  /* sealed to others by the team's rules: left out */
+	char skipped_problem[PROBLEM_MAX]; /* show: why the one enquiry is not for the reader */
+	bool failed;                       /* output could not be written: stop */
 	bool to_terminal;
 };
 
-#define PROBLEM_MAX 300
-
-/* Opens row into env (see enquiry.h), counting it if it has a problem. */
+/* Opens row into env (see enquiry.h) and checks it against the team
+ * (tripwire.h), counting it if it has a problem. *skip says that the row is
+ * simply not for this reader (the team's rules, or sent before they joined):
+ * it is then counted apart, and left out. */
 static enum enquiry_status open_row(struct walk *w, const struct store_row *row,
-                                    struct envelope *env, char problem[PROBLEM_MAX])
+                                    struct envelope *env, char problem[PROBLEM_MAX], bool *skip)
 {
-	enum enquiry_status state = enquiry_open(&w->ses->keyring, row, env, problem, PROBLEM_MAX);
-	if (state != ENQUIRY_OK)
+	struct session *ses = w->ses;
+	struct enquiry_seal seal;
+	*skip = false;
+	enum enquiry_status state =
+	    enquiry_open(&ses->keyring, row, env, &seal, problem, PROBLEM_MAX);
+	bool tripped = (state == ENQUIRY_OK || state == ENQUIRY_NOT_FOR_YOU) &&
+	               tripwire_check(ses->team, &ses->keyring, ses->recovery, row, state, &seal,
+	                              problem, PROBLEM_MAX);
+	/* Without a team, the one keyring should open everything. */
+	if (state == ENQUIRY_NOT_FOR_YOU && !tripped && (ses->team || ses->recovery)) {
+		*skip = true;
+		w->not_for_you++;
+		return state;
+	}
+	if (state != ENQUIRY_OK || tripped)
 		w->problems++;
 	return state;
+}
+
+/* " N more were not sealed to you." for a summary line, or "". */
+static void put_not_for_you(char *out, size_t len, const struct walk *w)
+{
+	if (w->not_for_you == 0) {
+		out[0] = '\0';
+		return;
+	}
+	if (w->ses->recovery)
+		snprintf(out, len,
+		         " %ld more %s sealed before the team was set up, not to the recovery key.",
+		         w->not_for_you, say_plural(w->not_for_you, "was", "were"));
+	else
+		snprintf(out, len,
+		         " %ld more %s not sealed to you (the team's rules, or sent before you "
+		         "joined).",
+		         w->not_for_you, say_plural(w->not_for_you, "was", "were"));
 }
 
 /* Wipes the row's plaintext and writes out what was made of it. */
@@ -144,7 +185,10 @@ static bool list_row(void *arg, const struct store_row *row)
 	struct walk *w = arg;
 	struct envelope env;
 	char problem[PROBLEM_MAX] = "";
-	bool opened = open_row(w, row, &env, problem) != ENQUIRY_UNOPENED;
+	bool skip;
+	bool opened = enquiry_opened(open_row(w, row, &env, problem, &skip));
+	if (skip)
+		return true;
 
 	const char *received = opened ? env.received : row->day;
 	size_t name_len = 0, preview_len = 0;
@@ -286,10 +330,14 @@ int reading_list(struct session *ses)
 			w.failed = !say_output(&w.out);
 		} else if (w.rows == 0) {
 			buf_reset(&w.out);
-			w.failed = !say("No enquiries match.");
+			char others[200];
+			put_not_for_you(others, sizeof others, &w);
+			w.failed = !say("No enquiries match.%s", others);
 		} else {
-			w.failed =
-			    !say("%ld %s.", w.rows, say_plural(w.rows, "enquiry", "enquiries"));
+			char others[200];
+			put_not_for_you(others, sizeof others, &w);
+			w.failed = !say("%ld %s.%s", w.rows,
+			                say_plural(w.rows, "enquiry", "enquiries"), others);
 		}
 	}
 	int code = finish_walk(&w, s, status);
@@ -350,8 +398,14 @@ static bool show_row(void *arg, const struct store_row *row)
 	struct buf *out = &w->out;
 	struct envelope env;
 	char problem[PROBLEM_MAX] = "";
-	enum enquiry_status state = open_row(w, row, &env, problem);
-	bool opened = state != ENQUIRY_UNOPENED;
+	bool skip;
+	enum enquiry_status state = open_row(w, row, &env, problem, &skip);
+	bool opened = enquiry_opened(state);
+	if (skip) {
+		/* Said on standard error by the caller: nothing of it is shown. */
+		snprintf(w->skipped_problem, sizeof w->skipped_problem, "%s", problem);
+		return true;
+	}
 
 	/* The fields are laid out by the form the envelope says it came from. */
 	const struct form_spec *spec = form_spec_find(opened ? env.kind : row->kind);
@@ -377,10 +431,12 @@ static bool show_row(void *arg, const struct store_row *row)
 		buf_puts(out, ".\n");
 		return true;
 	}
-	if (state == ENQUIRY_CONTRADICTS) {
+	if (problem[0]) {
 		buf_puts(out, "\nWarning: this enquiry ");
 		put_safe_str(out, problem);
-		buf_puts(out, ". It may have been moved or altered; run `enquiries verify`.\n");
+		buf_puts(out, state == ENQUIRY_CONTRADICTS
+		                  ? ". It may have been moved or altered; run `enquiries verify`.\n"
+		                  : ".\n");
 	}
 	buf_putc(out, '\n');
 
@@ -433,7 +489,8 @@ static bool show_row(void *arg, const struct store_row *row)
 int reading_show(struct session *ses)
 {
 	char ref[64];
-	options_ref(ses->opt->args[0], ref, sizeof ref);
+	/* The last word: "show REF", or "recover show REF". */
+	options_ref(ses->opt->args[ses->opt->nargs - 1], ref, sizeof ref);
 	struct store *s = open_for_reading(ses);
 	if (!s)
 		return EXIT_FAILED;
@@ -446,6 +503,12 @@ int reading_show(struct session *ses)
 		code = EXIT_FAILED;
 	} else if (status != STORE_OK) {
 		say_error("Could not read the enquiry: %s.", store_error(s));
+		code = EXIT_FAILED;
+	} else if (w.not_for_you > 0) {
+		say_error(
+		    "The enquiry %s %s: the team's rules give it to others, or it came before "
+		    "your key was in the team. Ask the practice lead if you need to read it.",
+		    ref, w.skipped_problem);
 		code = EXIT_FAILED;
 	} else if (!say_output(&w.out)) {
 		code = EXIT_FAILED;
@@ -547,7 +610,10 @@ static bool export_row(void *arg, const struct store_row *row)
 	struct walk *w = arg;
 	struct envelope env;
 	char problem[PROBLEM_MAX] = "";
-	bool opened = open_row(w, row, &env, problem) != ENQUIRY_UNOPENED;
+	bool skip;
+	bool opened = enquiry_opened(open_row(w, row, &env, problem, &skip));
+	if (skip)
+		return true;
 	if (problem[0]) {
 		/* Also on the terminal, since a file is rarely read line by line. */
 		say_error("Enquiry %s %s.", row->ref, problem);
@@ -598,8 +664,11 @@ static bool verify_row(void *arg, const struct store_row *row)
 	struct walk *w = arg;
 	struct envelope env;
 	char problem[PROBLEM_MAX] = "";
-	enum enquiry_status state = open_row(w, row, &env, problem);
-	if (state != ENQUIRY_UNOPENED) {
+	bool skip;
+	enum enquiry_status state = open_row(w, row, &env, problem, &skip);
+	if (skip)
+		return true;
+	if (enquiry_opened(state)) {
 		time_t t;
 		if (state == ENQUIRY_OK && !envelope_received_time(env.received, &t)) {
 			snprintf(problem, sizeof problem, "has an unreadable time of receipt (%s)",
@@ -633,8 +702,10 @@ int reading_verify(struct session *ses)
 	} else if (w.failed) {
 		code = EXIT_FAILED;
 	} else if (w.problems == 0) {
-		code = say("Checked %ld %s: every one opens and matches its record.", w.rows,
-		           say_plural(w.rows, "enquiry", "enquiries"))
+		char others[200];
+		put_not_for_you(others, sizeof others, &w);
+		code = say("Checked %ld %s: every one opens and matches its record.%s", w.rows,
+		           say_plural(w.rows, "enquiry", "enquiries"), others)
 		           ? EXIT_OK
 		           : EXIT_FAILED;
 	} else {

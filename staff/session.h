@@ -16,15 +16,19 @@
 #include "keyring.h"
 #include "options.h"
 #include "store.h"
+#include "team.h"
 
 struct session {
 	const struct options *opt;
 	struct config cfg;
 	bool cfg_loaded;
-	const char *db_path; /* --db, or the configuration's enquiry_db */
+	const char *db_path;      /* --db, or the configuration's enquiry_db */
+	const char *keyring_path; /* --keyring, or the configuration's secret_key */
 	struct keyring keyring;
-	char *passphrase; /* sodium_malloc'd while the keyring is loaded */
-	bool interactive; /* the passphrase comes from the terminal */
+	char *passphrase;  /* sodium_malloc'd while the keyring is loaded */
+	bool interactive;  /* the passphrase comes from the terminal */
+	bool recovery;     /* the keyring is the paper recovery key alone */
+	struct team *team; /* the verified team file, once loaded; NULL without one */
 };
 
 /* Whether the configuration gives value for key; if not, says so, with
@@ -38,6 +42,11 @@ struct store *session_open_store(struct session *ses, enum store_mode mode);
 
 /* Says that no enquiry has the reference ref. */
 void session_no_enquiry(const char *ref);
+
+/* Loads team_file, verified against team_admin_key, into ses->team: true
+ * with ses->team NULL when the configuration names no team file; false once
+ * the reason is said (a team file that does not verify is never used). */
+bool session_load_team(struct session *ses);
 
 /* Wipes the passphrase and the keys, and frees the configuration. */
 void session_end(struct session *ses);
