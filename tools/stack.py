@@ -248,10 +248,23 @@ def port_open(port):
         return False
 
 
+TEAM_CONF = """\
+# The team (see `man enquiries`): the lead's keyring, team key and roster here
+# stand in for the lead's own computer; team_file is what contact.fcgi seals to.
+team_key = team.key
+team_roster = team.roster
+"""
+
+TEAM_SERVER_CONF = """\
+team_file = team.signed
+team_admin_key = {admin_key}
+"""
+
+
 class Stack:
     def __init__(self, state, port, workers=2, token_min_age=3, rate_limit_posts=5,
                  fast_keys=False, web_server=None, test_hooks=False, contact_workers=None,
-                 retention_days=90):
+                 retention_days=90, team=None, upgrade_from=None):
         self.state = os.path.abspath(state)
         self.web_server = web_server or WEB_SERVER
         if self.web_server not in ("nginx", "apache"):
@@ -270,6 +283,13 @@ class Stack:
         self.temp_watch = None  # the web server's temporary folders, once it runs
         self.config = os.path.join(self.state, "site.conf")
         self.passphrase_file = os.path.join(self.state, "dev-passphrase")
+        # team: the lead's name, to seal to a team (envelope format 2) rather
+        # than to the one staff key; upgrade_from: a folder with the previous
+        # release's enquiries.db, staff.keyring and passphrase to start from.
+        self.team = team
+        self.upgrade_from = upgrade_from
+        self.team_file = os.path.join(self.state, "team.signed")
+        self.paper_key_file = os.path.join(self.state, "dev-paper-key")
 
     # --- set-up -----------------------------------------------------------
     def path(self, *parts):
@@ -281,22 +301,45 @@ class Stack:
             env["CLINIC_PWHASH_FAST"] = "1"
         return env
 
+    def write_config(self):
+        text = SITE_CONF.format(state=self.state, port=self.port, workers=self.workers,
+                                contact_workers=self.contact_workers,
+                                token_min_age=self.token_min_age,
+                                rate_limit_posts=self.rate_limit_posts,
+                                retention_days=self.retention_days)
+        if self.team:
+            text = text.replace("secret_key = staff.keyring",
+                                "secret_key = %s.keyring" % self.team) + TEAM_CONF
+            admin_key = self.team_admin_key()
+            if admin_key:
+                text += TEAM_SERVER_CONF.format(admin_key=admin_key)
+        with open(self.config, "w") as f:
+            f.write(text)
+
+    def team_admin_key(self):
+        """The team key's public half, from the published team file (None before)."""
+        if not os.path.exists(self.team_file):
+            return None
+        with open(self.team_file) as f:
+            for line in f:
+                if line.startswith("admin "):
+                    return line.split()[1]
+        return None
+
     def setup(self):
         for d in ("run", "log", "nginx/tmp", "nginx/cache"):
             os.makedirs(self.path(d), exist_ok=True)
-        with open(self.config, "w") as f:
-            f.write(SITE_CONF.format(state=self.state, port=self.port, workers=self.workers,
-                                     contact_workers=self.contact_workers,
-                                     token_min_age=self.token_min_age,
-                                     rate_limit_posts=self.rate_limit_posts,
-                                     retention_days=self.retention_days))
+        self.write_config()
         if not os.path.exists(self.path("token.key")):
             fd = os.open(self.path("token.key"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32) + "\n")
         self.copy_htdocs()
         self.build_content()
-        self.make_staff_key()
+        if self.team:
+            self.make_team()
+        else:
+            self.make_staff_key()
         for name in ("clinic-http.conf", "clinic-locations.conf", "clinic-headers.conf"):
             with open(self.path("nginx", name), "w") as f:
                 f.write(shipped(name, self.state))
@@ -363,6 +406,47 @@ class Stack:
                         self.passphrase_file, "init"], check=True, env=self.env(),
                        stdout=subprocess.DEVNULL)
 
+    def tool(self, *args, capture=False):
+        """tools/enquiries on this stack's config with the dev passphrase."""
+        tool = os.path.join(BIN_DIR, "tools", "enquiries")
+        return subprocess.run([tool, "--config", self.config, "--passphrase-file",
+                               self.passphrase_file] + list(args), check=True, env=self.env(),
+                              stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                              text=True).stdout
+
+    def make_team(self):
+        """A team of one lead (self.team) with the team key and the recovery key,
+        all under the dev passphrase: as a practice lead would set it up, from
+        nothing or from the previous release's keyring and database."""
+        if os.path.exists(self.team_file):
+            return
+        if not os.path.exists(os.path.join(BIN_DIR, "tools", "enquiries")):
+            return
+        keyring = self.path(self.team + ".keyring")
+        if self.upgrade_from:
+            shutil.copy(os.path.join(self.upgrade_from, "enquiries.db"), self.path("enquiries.db"))
+            shutil.copy(os.path.join(self.upgrade_from, "staff.keyring"), keyring)
+            shutil.copy(os.path.join(self.upgrade_from, "passphrase"), self.passphrase_file)
+            os.chmod(keyring, 0o600)
+            os.chmod(self.passphrase_file, 0o600)
+        elif not os.path.exists(self.passphrase_file):
+            fd = os.open(self.passphrase_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write("dev-" + secrets.token_hex(12) + "\n")
+        self.tool("init", "--name", self.team)
+        printed = self.tool("team", "init", capture=True)
+        groups = re.findall(r"(?m)^    ([0-9A-Z]{5}(?:-[0-9A-Z]{5})*)-?$", printed)
+        paper = "-".join(groups)
+        if paper.count("-") != 12:
+            raise RuntimeError("team init printed no paper key:\n" + printed)
+        # A development team only: a real paper key is kept on paper alone.
+        fd = os.open(self.paper_key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(paper + "\n")
+        self.tool("team", "add", self.team, self.path(self.team + ".identity"), "--lead")
+        self.tool("team", "publish", self.team_file)
+        self.write_config()
+
     # --- processes ----------------------------------------------------------
     def start_program(self, name):
         binary = os.path.join(BIN_DIR, "cgi-bin", name + ".fcgi")
@@ -428,7 +512,7 @@ class Stack:
         try:
             self.watch_temp_folders()
             self.start_program("pages")
-            if os.path.exists(self.path("staff.pub")):
+            if os.path.exists(self.team_file if self.team else self.path("staff.pub")):
                 self.start_program("contact")
             if self.web_server == "apache":
                 self.start_apache()
