@@ -429,10 +429,15 @@ class Stack:
             shutil.copy(os.path.join(self.upgrade_from, "passphrase"), self.passphrase_file)
             os.chmod(keyring, 0o600)
             os.chmod(self.passphrase_file, 0o600)
-        elif not os.path.exists(self.passphrase_file):
-            fd = os.open(self.passphrase_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write("dev-" + secrets.token_hex(12) + "\n")
+        else:
+            if not os.path.exists(self.passphrase_file):
+                fd = os.open(self.passphrase_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write("dev-" + secrets.token_hex(12) + "\n")
+            # A var/ from before the team: its keyring becomes the lead's, so
+            # what it holds stays readable.
+            if os.path.exists(self.path("staff.keyring")) and not os.path.exists(keyring):
+                shutil.copy(self.path("staff.keyring"), keyring)
         self.tool("init", "--name", self.team)
         printed = self.tool("team", "init", capture=True)
         groups = re.findall(r"(?m)^    ([0-9A-Z]{5}(?:-[0-9A-Z]{5})*)-?$", printed)
@@ -550,7 +555,7 @@ def main():
         # www-data could not reach var/ in this checkout: keep the state where it can.
         args.state = os.path.join("/var/tmp", "clinic-run-%d" % args.port)
         os.makedirs(args.state, mode=0o711, exist_ok=True)
-    stack = Stack(args.state, args.port, web_server=web_server)
+    stack = Stack(args.state, args.port, web_server=web_server, team="dev")
     stack.setup()
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
@@ -562,10 +567,20 @@ The clinic's site is running at http://127.0.0.1:{args.port}/
   config         {stack.config}
   content db     {stack.path('content.db')}   (rebuild: tools/build-content site {stack.path('content.db')})
   enquiries db   {stack.path('enquiries.db')}
-  staff key      {stack.path('staff.keyring')}  (passphrase in {stack.passphrase_file})
+  team           {stack.team_file} (signed; roster {stack.path('team.roster')}, team key {stack.path('team.key')})
+  member dev     {stack.path('dev.keyring')}, the team's lead
+  passphrase     {stack.passphrase_file} (dev's keyring and the team key)
+  paper key      {stack.paper_key_file} (a real one is kept on paper only)
   logs           {stack.path('log')}/
 
-Read what was sent:  tools/enquiries --config {stack.config} --passphrase-file {stack.passphrase_file} list
+Read what was sent:
+  tools/enquiries --config {stack.config} --passphrase-file {stack.passphrase_file} list
+
+Add a second member, sam (their own keyring and passphrase, asked twice), then publish:
+  tools/enquiries --config {stack.config} --keyring {stack.path('sam.keyring')} init --name sam
+  tools/enquiries --config {stack.config} team add sam {stack.path('sam.identity')}
+  tools/enquiries --config {stack.config} --passphrase-file {stack.passphrase_file} team publish {stack.team_file}
+  tools/enquiries --config {stack.config} --keyring {stack.path('sam.keyring')} list
 Press Ctrl-C to stop.""", flush=True)
         while not stopping:
             for name, proc in stack.procs.items():
