@@ -184,6 +184,17 @@ def test_two_members_open_the_same_enquiry(ctx):
     ctx.ref_before_removal = ref
 
 
+def test_nothing_typed_is_on_disk_in_the_clear(ctx):
+    marker = "Marker%s" % os.urandom(6).hex()
+    ref = post(ctx, "start", name=marker, reason="About " + marker, interest="pilates")
+    for suffix in ("", "-wal"):
+        path = ctx.stack.path("enquiries.db" + suffix)
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                assert_not_in(marker.encode(), f.read(), path)
+    assert opens(ctx, LEAD, ref, marker), "the lead opens it"
+
+
 def test_pilates_member_sees_only_pilates(ctx):
     pilates = post(ctx, "start", name="Pat Pilates", interest="pilates")
     therapy = post(ctx, "start", name="Terry Therapy", interest="dit")
