@@ -306,16 +306,22 @@ int keys_passwd(struct session *ses)
 	           : EXIT_FAILED;
 }
 
-/* rotate for a member: the new key goes to the lead in the identity file. */
-static int rotate_member(struct session *ses)
+/* Adds a key pair to the unlocked keyring; false once the reason is said. */
+static bool add_key(struct session *ses)
 {
 	char why[SENTENCE_MAX];
 	enum keyring_status status =
 	    keyring_rotate(ses->keyring_path, ses->passphrase, &ses->keyring, why, sizeof why);
-	if (status != KEYRING_OK) {
+	if (status != KEYRING_OK)
 		keys_report(status, ses->keyring_path, false, why);
+	return status == KEYRING_OK;
+}
+
+/* rotate for a member: the new key goes to the lead in the identity file. */
+static int rotate_member(struct session *ses)
+{
+	if (!add_key(ses))
 		return EXIT_FAILED;
-	}
 	char identity[4096], fingerprint[IDENTITY_FINGERPRINT_LEN + 1];
 	if (!write_identity(ses, identity, sizeof identity, fingerprint))
 		return EXIT_FAILED;
@@ -342,15 +348,9 @@ int keys_rotate(struct session *ses)
 	if (ses->keyring.kind == KEYRING_MEMBER)
 		return rotate_member(ses);
 	if (!session_configured(ses, ses->cfg.public_key, "public_key",
-	                        "where the public key goes"))
+	                        "where the public key goes") ||
+	    !add_key(ses))
 		return EXIT_FAILED;
-	char why[SENTENCE_MAX];
-	enum keyring_status status =
-	    keyring_rotate(ses->keyring_path, ses->passphrase, &ses->keyring, why, sizeof why);
-	if (status != KEYRING_OK) {
-		keys_report(status, ses->keyring_path, false, why);
-		return EXIT_FAILED;
-	}
 	const struct keyring_entry *newest = keyring_newest(&ses->keyring);
 	if (!newest || !write_public_key(ses, newest)) {
 		say_error(

@@ -69,6 +69,19 @@ static bool load_roster(const struct session *ses, struct team *t)
 	return true;
 }
 
+/* The roster, read into new memory (free it); NULL once the reason is said. */
+static struct team *read_roster(const struct session *ses)
+{
+	struct team *t = malloc(sizeof *t);
+	if (!t)
+		say_error("Could not read the roster: out of memory.");
+	else if (!load_roster(ses, t)) {
+		free(t);
+		t = NULL;
+	}
+	return t;
+}
+
 /* Writes t as the roster; false once the reason is said. */
 static bool save_roster(const struct session *ses, const struct team *t)
 {
@@ -325,11 +338,9 @@ static int team_add(struct session *ses)
 		          id.name, name);
 		return EXIT_FAILED;
 	}
-	struct team *roster = malloc(sizeof *roster);
-	if (!roster || !load_roster(ses, roster)) {
-		free(roster);
+	struct team *roster = read_roster(ses);
+	if (!roster)
 		return EXIT_FAILED;
-	}
 	enum roster_change change = roster_put(roster, &id, lead, rules, nrules, err, sizeof err);
 	int code = EXIT_FAILED;
 	if (change == ROSTER_REFUSED) {
@@ -370,11 +381,9 @@ static int team_remove(struct session *ses)
 	const char *name = ses->opt->args[1];
 	if (!team_configured(ses, false))
 		return EXIT_FAILED;
-	struct team *roster = malloc(sizeof *roster);
-	if (!roster || !load_roster(ses, roster)) {
-		free(roster);
+	struct team *roster = read_roster(ses);
+	if (!roster)
 		return EXIT_FAILED;
-	}
 	int code = EXIT_FAILED;
 	if (!roster_remove(roster, name))
 		say_error("There is nobody called %s in the team. `enquiries team list` shows who "
@@ -397,11 +406,9 @@ static int team_list(struct session *ses)
 {
 	if (!team_configured(ses, false))
 		return EXIT_FAILED;
-	struct team *roster = malloc(sizeof *roster);
-	if (!roster || !load_roster(ses, roster)) {
-		free(roster);
+	struct team *roster = read_roster(ses);
+	if (!roster)
 		return EXIT_FAILED;
-	}
 	struct buf out;
 	buf_init(&out, OUTPUT_LIMIT);
 	terminal_put_fitted(&out, "NAME", 4, NAME_COLUMNS, true);
@@ -449,14 +456,14 @@ static int team_publish(struct session *ses)
 	const char *file = ses->opt->args[1];
 	if (!team_configured(ses, true))
 		return EXIT_FAILED;
-	struct team *roster = malloc(sizeof *roster);
+	struct team *roster = read_roster(ses);
 	struct team *published = malloc(sizeof *published);
 	struct keyring team_key = {0};
 	struct buf text;
 	buf_init(&text, TEAM_FILE_MAX);
 	int code = EXIT_FAILED;
 	char err[512] = "";
-	if (!roster || !published || !load_roster(ses, roster) ||
+	if (!roster || !published ||
 	    !keys_unlock_file(ses, ses->cfg.team_key, "team_key", &team_key))
 		goto done;
 	if (team_key.kind != KEYRING_TEAM ||

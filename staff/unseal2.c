@@ -15,21 +15,10 @@ struct secrets {
 	unsigned char inner[]; /* the padded inner bytes */
 };
 
-static struct secrets *scratch;
-static size_t scratch_size;
-
+/* The secrets in seal.h's locked area (only bytes: no alignment to keep). */
 static struct secrets *locked_scratch(size_t inner_len)
 {
-	size_t len = sizeof(struct secrets) + inner_len;
-	if (len <= scratch_size)
-		return scratch;
-	struct secrets *bigger = sodium_malloc(len);
-	if (!bigger)
-		return NULL;
-	sodium_free(scratch); /* already wiped after its last use */
-	scratch = bigger;
-	scratch_size = len;
-	return scratch;
+	return (struct secrets *)seal_scratch(sizeof(struct secrets) + inner_len);
 }
 
 /* Finds the slot for pk with the shared secret; its index, or -1. */

@@ -353,26 +353,8 @@ def stranger_row(ctx, public_key):
     return ref
 
 
-def seal2_helper(ctx):
-    """tests/integration/seal2_helper.c, built against build/libclinic.a."""
-    binary = ctx.stack.path("seal2_helper")
-    if os.path.exists(binary):
-        return binary
-    pkgs = ["libsodium", "sqlite3"]
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs"] + pkgs, capture_output=True,
-                           text=True).stdout.split()
-    built = subprocess.run(
-        ["cc", "-std=c17", "-Wall", "-Wextra", "-Werror", "-pedantic", "-D_GNU_SOURCE", "-O2",
-         "-I" + os.path.join(ROOT, "lib"), "-o", binary,
-         os.path.join(ROOT, "tests", "integration", "seal2_helper.c"),
-         os.path.join(ROOT, "build", "libclinic.a")] + flags, capture_output=True, text=True)
-    if built.returncode != 0:
-        raise AssertionError("seal2_helper did not build:\n" + built.stderr[-2000:])
-    return binary
-
-
 def test_tripwire_warns_about_a_team_the_server_made_up(ctx):
-    from test_staff import envelope, new_ref, today
+    from test_staff import envelope, new_ref, seal_helper, today
     mallory = new_member(ctx, "mallory")  # never added to the team
     with open(mallory["identity"]) as f:
         mallory_box = f.read().split()[2]
@@ -384,8 +366,8 @@ def test_tripwire_warns_about_a_team_the_server_made_up(ctx):
     plain = envelope("start", ref, today() + "T10:00:00.000Z", "team-" + version,
                      [("name", "Sealed Elsewhere"), ("email", "x@example.org"),
                       ("interest", "dit"), ("reason", "..."), ("consent", "yes")])
-    done = subprocess.run([seal2_helper(ctx), ctx.stack.path("enquiries.db"), ref, "start",
-                           today(), version, "8", mallory_box, recovery], input=plain,
+    done = subprocess.run([seal_helper(ctx), "--team", ctx.stack.path("enquiries.db"), ref,
+                           "start", today(), version, "8", mallory_box, recovery], input=plain,
                           capture_output=True, timeout=30)
     assert done.returncode == 0, done.stderr
     # The lead receives everything, so a current enquiry not sealed to her is a warning.
