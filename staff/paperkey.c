@@ -52,6 +52,7 @@ void paperkey_encode(const unsigned char sk[crypto_box_SECRETKEYBYTES], char out
 		}
 		out[n++] = base32_symbol(paperkey_check(g + 1, values));
 		out[n++] = g + 1 < PAPERKEY_GROUPS ? '-' : '\0';
+		sodium_memzero(values, sizeof values);
 	}
 	sodium_memzero(payload, sizeof payload);
 	sodium_memzero(symbols, sizeof symbols);

@@ -56,11 +56,12 @@ static void test_identity_file(void **state)
 	                     "clinic-identity-v2 a b c d\n"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_false(identity_parse(bad[i], strlen(bad[i]), &back, err, sizeof err));
-	copy = strdup(text.data);
+	copy = calloc(1, text.len + 2);
+	memcpy(copy, text.data, text.len);
 	copy[19] = 'D'; /* "Dr-smith" */
 	assert_false(identity_parse(copy, strlen(copy), &back, err, sizeof err));
-	memmove(copy + 20, copy + 19, strlen(copy + 19) + 1);
-	copy[19] = ' '; /* two spaces */
+	memmove(copy + 20, copy + 19, strlen(copy + 19) + 1); /* room for it: calloc'd above */
+	copy[19] = ' ';                                       /* two spaces */
 	assert_false(identity_parse(copy, strlen(copy), &back, err, sizeof err));
 	free(copy);
 	buf_free(&text);
