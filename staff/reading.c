@@ -69,8 +69,10 @@ static enum enquiry_status open_row(struct walk *w, const struct store_row *row,
 	bool tripped = (state == ENQUIRY_OK || state == ENQUIRY_NOT_FOR_YOU) &&
 	               tripwire_check(ses->team, &ses->keyring, ses->recovery, row, state, &seal,
 	                              problem, PROBLEM_MAX);
-	/* Without a team, the one keyring should open everything. */
-	if (state == ENQUIRY_NOT_FOR_YOU && !tripped && (ses->team || ses->recovery)) {
+	/* The clinic's one keyring from before the team should open everything;
+	 * a member, or the recovery key, is given only what the team's rules say. */
+	bool need_to_know = ses->team || ses->recovery || ses->keyring.kind == KEYRING_MEMBER;
+	if (state == ENQUIRY_NOT_FOR_YOU && !tripped && need_to_know) {
 		*skip = true;
 		w->not_for_you++;
 		return state;
