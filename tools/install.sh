@@ -84,6 +84,12 @@ enquiry_db = /var/lib/clinic/enquiries/enquiries.db
 public_key = /etc/clinic/staff.pub
 secret_key =
 token_key = /etc/clinic/token.key
+# A team instead (README, "Staff keys: a team"): the signed team file the
+# practice lead publishes, and the team key's public half (64 hex digits,
+# from `enquiries team init`) it must be signed with. With team_file set,
+# every enquiry is sealed to the team and public_key is not used.
+team_file =
+team_admin_key =
 # Empty: the programs inherit their sockets from systemd
 # (clinic-pages.socket, clinic-contact.socket) or from mod_fcgid.
 pages_listen =
