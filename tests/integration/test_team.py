@@ -11,12 +11,11 @@ the single staff keyring its rows were sealed to, which `enquiries init
 import json
 import os
 import re
-import shutil
-import sqlite3
 import subprocess
 
 from harness import (ROOT, assert_equal, assert_in, assert_not_in, enquiry_rows, ref_of,
                      stack_module)
+from test_staff import db_execute
 
 FIXTURE = os.path.join(ROOT, "tests", "integration", "fixtures", "format1")
 STACK_OPTIONS = {"rate_limit_posts": 1000, "token_min_age": 0, "team": "anna",
@@ -278,8 +277,9 @@ def test_bad_team_files_refuse_posts(ctx):
 
 
 def test_version_is_remembered_in_the_store(ctx):
-    stored = sqlite3.connect(ctx.stack.path("enquiries.db"), timeout=10).execute(
-        "SELECT value FROM meta WHERE key = 'team_version'").fetchone()
+    stored = db_execute(ctx.stack.path("enquiries.db"),
+                        "SELECT value FROM meta WHERE key = 'team_version'")
+    stored = stored[0] if stored else None
     assert stored, "the store remembers the team version"
     with open(ctx.stack.team_file) as f:
         version = int(re.search(r"\nversion (\d+)\n", f.read()).group(1))
@@ -333,8 +333,7 @@ def test_tripwire_warns_about_keys_outside_the_team(ctx):
     assert_equal(verified.returncode, 1, "verify")
     assert_in(ref, verified.out + verified.err)
     assert_in("outside the team", verified.out + verified.err)
-    sqlite3.connect(ctx.stack.path("enquiries.db"), timeout=10).execute(
-        "DELETE FROM enquiries WHERE ref = ?", (ref,)).connection.commit()
+    db_execute(ctx.stack.path("enquiries.db"), "DELETE FROM enquiries WHERE ref = ?", (ref,))
     ok(ctx, "verify")
 
 
@@ -382,6 +381,5 @@ def test_tripwire_warns_about_a_team_the_server_made_up(ctx):
     found = recovered.out + recovered.err
     assert re.search(re.escape(ref) + r".*outside the team", found), found
     assert_in("no current member", found)
-    sqlite3.connect(ctx.stack.path("enquiries.db"), timeout=10).execute(
-        "DELETE FROM enquiries WHERE ref = ?", (ref,)).connection.commit()
+    db_execute(ctx.stack.path("enquiries.db"), "DELETE FROM enquiries WHERE ref = ?", (ref,))
     ok(ctx, "verify")
