@@ -32,9 +32,9 @@ MUTANTS = [
           "\t\tsend_thanks_redirect(answering, ref);\n"
           "\t\tenum store_status status =\n\t\t    group_commit_insert("),
          ("cgi-bin/contact.c",
-          "\tif (!save_enquiry(spec, &post->values, ref))\n\t\treturn SITE_ERR_NOT_SAVED;\n"
+          "\tif (!save_enquiry(team, spec, &post->values, ref))\n\t\treturn SITE_ERR_NOT_SAVED;\n"
           "\tsend_thanks_redirect(req, ref);\n",
-          "\tanswering = req;\n\tif (!save_enquiry(spec, &post->values, ref))\n"
+          "\tanswering = req;\n\tif (!save_enquiry(team, spec, &post->values, ref))\n"
           "\t\treturn SITE_ERR_NOT_SAVED;\n")],
         ["integration:forms"], make_test=True),
     Mutant(
